@@ -1,0 +1,35 @@
+import type { FinishReason, Usage } from './streaming-chunk';
+
+/** A complete tool call, with its JSON arguments concatenated. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface CompletionMessage {
+  role: 'assistant';
+  content: string | null;
+  refusal: string | null;
+  /** Reasoning text, when the model streamed any. */
+  reasoning?: string;
+  tool_calls?: ToolCall[];
+}
+
+export interface CompletionChoice {
+  index: number;
+  message: CompletionMessage;
+  finish_reason: FinishReason | null;
+  raw_finish_reason?: string;
+}
+
+/** The non-streaming result: OpenAI's `chat.completion` shape, plus the provider. */
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  provider: string;
+  choices: CompletionChoice[];
+  usage?: Usage;
+}

@@ -1,0 +1,16 @@
+export { RouterError, isRouterError, hasErrorCode } from './router-error';
+export type { RouterErrorCode, RouterErrorOptions } from './router-error';
+export { NetworkError } from './network-error';
+export { ParseError } from './parse-error';
+export { ProviderError } from './provider-error';
+export type { ProviderErrorKind, ProviderErrorOptions } from './provider-error';
+export { RateLimitError } from './rate-limit-error';
+export type { RateLimitErrorOptions } from './rate-limit-error';
+export { TimeoutError } from './timeout-error';
+export type { TimeoutKind } from './timeout-error';
+export { CircuitOpenError } from './circuit-open-error';
+export { IncompleteStreamError } from './incomplete-stream-error';
+export type { IncompleteStreamErrorOptions } from './incomplete-stream-error';
+export { ValidationError } from './validation-error';
+export type { ValidationIssue } from './validation-error';
+export { BudgetExceededError } from './budget-exceeded-error';

@@ -1,0 +1,185 @@
+import { Observable } from 'rxjs';
+import type { StreamFormat, StreamingChunk } from '../chunk/streaming-chunk';
+import { IncompleteStreamError } from '../errors/incomplete-stream-error';
+import { ParseError } from '../errors/parse-error';
+import { isRouterError } from '../errors/router-error';
+import { currentFlow } from '../flow/flow-control';
+import { openBody, type ByteBody } from '../sse/read-body';
+import { createSseDecoder, type SseDecoderOptions } from '../sse/sse-decoder';
+import { createAnthropicDecoder } from './anthropic/anthropic-stream-decoder';
+import { createGoogleDecoder } from './google/google-stream-decoder';
+import { createOpenAIDecoder } from './openai/openai-stream-decoder';
+import type { StreamDecoderFactory } from './stream-decoder';
+
+export interface DecodeProviderStreamOptions extends SseDecoderOptions {
+  /** The model to report when the provider's events do not name one (Anthropic names it once). */
+  model?: string;
+  /** The id to report when the provider's events carry none (Gemini sends `responseId` late). */
+  requestId?: string;
+  /** The provider name stamped on chunks. Defaults to the format name. */
+  provider?: string;
+}
+
+const decoders: Record<StreamFormat, StreamDecoderFactory> = {
+  openai: createOpenAIDecoder,
+  anthropic: createAnthropicDecoder,
+  google: createGoogleDecoder,
+};
+
+/**
+ * Decodes a provider's raw streaming response body into normalized {@link StreamingChunk}s.
+ *
+ * 1. Cold: nothing is read until subscription, and each subscription reads the body once (a
+ *    body can only be read once, so a second subscription to the same body errors).
+ * 2. Completes on the provider's terminal event (`[DONE]`, `message_stop`), or when the body
+ *    ends after a finish reason.
+ * 3. Errors with `IncompleteStreamError` when the body ends, or breaks, before the provider
+ *    said it was finished; with `ParseError` on malformed events; with `ProviderError` or
+ *    `RateLimitError` when the provider sends an error inside the stream.
+ * 4. Unsubscribing stops reading and releases the body at once.
+ *
+ * ```ts
+ * const res = await fetch(url, { method: 'POST', body, headers });
+ * decodeProviderStream('openai', res.body!).subscribe((chunk) => print(chunk));
+ * ```
+ *
+ * @param format The wire format: `openai` (and OpenAI-compatible servers), `anthropic`, `google`.
+ * @param body The response body: a web ReadableStream or any async iterable of bytes.
+ * @param options The model and request id to report when the provider omits them.
+ * @return A cold Observable of normalized chunks.
+ */
+export function decodeProviderStream(
+  format: StreamFormat,
+  body: ByteBody,
+  options: DecodeProviderStreamOptions = {},
+): Observable<StreamingChunk> {
+  // `hasOwn`, so that `toString` or `__proto__` is not taken for a format.
+  const factory = Object.hasOwn(decoders, format) ? decoders[format] : undefined;
+  if (factory === undefined) {
+    throw new TypeError(
+      `decodeProviderStream: unknown format ${JSON.stringify(format)}. Use 'openai', 'anthropic' or 'google'.`,
+    );
+  }
+  const { model, requestId, provider = format, ...sseOptions } = options;
+  return new Observable<StreamingChunk>((subscriber) => {
+    let chunks = 0;
+    // Set by the decoder's callbacks when a terminal event arrives.
+    let done = false as boolean;
+    const open = (): boolean => !subscriber.closed;
+    const decoder = factory({
+      provider,
+      model,
+      requestId,
+      emit(chunk) {
+        chunks++;
+        subscriber.next(chunk);
+      },
+    });
+    // With a pull consumer (toAsyncIterable) downstream, events are queued per body piece and
+    // emitted one at a time, each after the consumer's demand: a slow consumer then stops the
+    // reading, and nothing piles up. Without one, events are decoded straight away.
+    const flow = currentFlow();
+    const queue: (() => void)[] | undefined = flow === undefined ? undefined : [];
+    const sse = createSseDecoder(
+      {
+        onEvent(event) {
+          if (queue === undefined) {
+            if (!done && open()) done = decoder.event(event);
+          } else {
+            queue.push(() => {
+              if (!done && open()) done = decoder.event(event);
+            });
+          }
+        },
+        onBareJson(value, raw) {
+          if (queue === undefined) {
+            if (!done && open()) decoder.bareJson(value, raw);
+          } else {
+            queue.push(() => {
+              if (!done && open()) decoder.bareJson(value, raw);
+            });
+          }
+        },
+      },
+      sseOptions,
+    );
+    const drain = async (): Promise<void> => {
+      if (queue === undefined || flow === undefined) return;
+      for (let i = 0; i < queue.length; i++) {
+        const wait = flow.ready();
+        if (wait !== undefined) await wait;
+        if (!open()) break;
+        (queue[i] as () => void)();
+      }
+      queue.length = 0;
+    };
+
+    let reader: ReturnType<typeof openBody>;
+    try {
+      reader = openBody(body);
+    } catch (cause) {
+      subscriber.error(
+        new TypeError('decodeProviderStream: the body is already being read or was consumed.', {
+          cause,
+        }),
+      );
+      return;
+    }
+
+    const pump = async (): Promise<void> => {
+      for (;;) {
+        // An unsubscribe (take(1), say) during the last feed released the body: read no more.
+        if (subscriber.closed) return;
+        let result: IteratorResult<Uint8Array, unknown>;
+        try {
+          result = await reader.read();
+        } catch (cause) {
+          if (isRouterError(cause)) throw cause;
+          throw new IncompleteStreamError(
+            `The ${provider} stream broke off after ${chunks} chunks: ${describe(cause)}. The answer is incomplete; retry or fail over.`,
+            { provider, cause },
+          );
+        }
+        if (!open()) return;
+        if (result.done === true) {
+          try {
+            sse.end(); // may deliver a last event, which may end the stream or close the subscriber
+            await drain();
+          } catch (error) {
+            // A last event that does not parse was cut off by the end of the body, not malformed.
+            if (!(error instanceof ParseError)) throw error;
+            throw new IncompleteStreamError(
+              `The ${provider} stream ended in the middle of an event after ${chunks} chunks; the answer is truncated. Retry or fail over.`,
+              { provider, cause: error },
+            );
+          }
+          if (!done && open()) decoder.end();
+          subscriber.complete();
+          return;
+        }
+        sse.feed(result.value);
+        await drain();
+        if (done) {
+          subscriber.complete();
+          return;
+        }
+      }
+    };
+
+    pump().catch((error: unknown) => {
+      subscriber.error(error);
+    });
+
+    return () => {
+      reader.release();
+    };
+  });
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return typeof code === 'string' ? `${cause.message} (${code})` : cause.message;
+  }
+  return String(cause);
+}
