@@ -33,7 +33,7 @@ export default tseslint.config(
       'src/gateway/**',
       'src/cli/**',
       'src/logging/**',
-      'src/node.ts',
+      'src/index.ts', // the Node entry: core + HTTP providers + simulator
     ],
     rules: {
       'no-restricted-imports': [

@@ -82,3 +82,22 @@ export type {
   SseEvent,
 } from './sse/sse-decoder';
 export type { ByteBody } from './sse/read-body';
+
+// Backpressure for pull consumers
+export { toAsyncIterable } from './flow/to-async-iterable';
+export type { BufferedAsyncIterable, ToAsyncIterableOptions } from './flow/to-async-iterable';
+export { currentFlow, runWithFlow } from './flow/flow-control';
+export type { FlowControl } from './flow/flow-control';
+
+// Providers: the interface, request translation and error mapping (no Node needed)
+export type { Provider, ProviderStreamOptions } from './providers/provider';
+export { toOpenAIRequest } from './providers/openai/convert-to-openai-request';
+export {
+  toAnthropicRequest,
+  ANTHROPIC_DEFAULT_MAX_TOKENS,
+} from './providers/anthropic/convert-to-anthropic-request';
+export { toGoogleRequest, googleStreamPath } from './providers/google/convert-to-google-request';
+export { errorFromResponse } from './providers/error-from-response';
+export type { ErrorResponse } from './providers/error-from-response';
+export { retryAfterFromHeaders, retryAfterFromMessage } from './providers/retry-after';
+export type { HeaderBag } from './providers/retry-after';
