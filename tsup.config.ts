@@ -6,6 +6,7 @@ export default defineConfig({
     core: 'src/core.ts',
     'testing/index': 'src/testing/index.ts',
     'cli/main': 'src/cli/main.ts',
+    tokenizer: 'src/tokenizer.ts',
   },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { composite: false } },

@@ -101,3 +101,71 @@ export { errorFromResponse } from './providers/error-from-response';
 export type { ErrorResponse } from './providers/error-from-response';
 export { retryAfterFromHeaders, retryAfterFromMessage } from './providers/retry-after';
 export type { HeaderBag } from './providers/retry-after';
+
+// Resilience operators
+export { isContentChunk } from './operators/is-content-chunk';
+export { circuitBreaker } from './operators/circuit-breaker';
+export type { CircuitBreakerOperator } from './operators/circuit-breaker';
+export {
+  createStreamBreaker,
+  isBreakerFailure,
+  isStreamBreaker,
+  STREAM_BREAKER_DEFAULTS,
+} from './operators/create-stream-breaker';
+export type { StreamBreaker, StreamBreakerOptions } from './operators/create-stream-breaker';
+export { failover, candidate, isFailoverableError } from './operators/failover';
+export type {
+  FailoverCandidate,
+  FailoverConfig,
+  FailoverInfo,
+  FailoverMode,
+  FailoverPolicy,
+} from './operators/failover';
+export { retryBackoff } from './operators/retry-backoff';
+export type { RetryBackoffConfig, RetryInfo, RetryJitter } from './operators/retry-backoff';
+export { timeouts } from './operators/timeouts';
+export type { TimeoutsConfig } from './operators/timeouts';
+export { textDeltas } from './operators/text-deltas';
+export type { TextDeltasConfig } from './operators/text-deltas';
+export { trackCost } from './operators/track-cost';
+export type { CostedChunk, TrackCostConfig } from './operators/track-cost';
+export { budget } from './operators/budget';
+export type { BudgetConfig } from './operators/budget';
+export { shareStream, SharedStream } from './operators/share-stream';
+export type { AfterAbandon, ShareStreamConfig, SharedStreamStatus } from './operators/share-stream';
+
+// Pricing and token estimates (the tokenizer-backed estimator is at rx-llm-router/tokenizer)
+export {
+  CHARS_PER_TOKEN,
+  NO_TOKENS,
+  TOKEN_CLASSES,
+  computeCost,
+  createPricing,
+  defaultPricing,
+  estimatePromptTokens,
+  estimateTokensByChars,
+  genaiPricesCatalog,
+  inputTokensOf,
+  pricesForInput,
+  tokenCountsFromUsage,
+} from './cost/index';
+export type {
+  CatalogLookup,
+  CatalogPrice,
+  CostBreakdown,
+  CostSnapshot,
+  GenaiPricesCatalogOptions,
+  ModelPrice,
+  PriceCatalog,
+  PriceOverride,
+  PriceResolution,
+  PriceSource,
+  PriceTier,
+  Pricing,
+  PricingOptions,
+  ResolvedPrice,
+  TokenClass,
+  TokenCounts,
+  TokenEstimator,
+  TokenPrices,
+} from './cost/index';
