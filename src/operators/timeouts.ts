@@ -47,8 +47,9 @@ export interface TimeoutsConfig {
  *    that sends keep-alive chunks but no text still times out.
  * 3. `idle` runs from subscription and restarts at **every** chunk, content or not. It fires when
  *    `idle` ms pass without a chunk: before the first chunk, between two chunks, or between the
- *    last chunk and completion. Wire-level keep-alives that the decoders swallow (SSE comments,
- *    Anthropic `ping` events) never become chunks, so they do not reset it.
+ *    last chunk and completion. Wire-level keep-alives (SSE comments, Anthropic `ping` events)
+ *    count when the provider stream is asked to emit them as keep-alive chunks
+ *    (`keepAliveChunks: true`); they carry no content, so they never stop the first-token clock.
  * 4. `total` runs from subscription until the source completes or errors.
  * 5. When a clock runs out, the operator unsubscribes from the source first (aborting the
  *    request), stops the other clocks, then errors with `new TimeoutError(kind, limitMs,

@@ -9,7 +9,7 @@ import { createSseDecoder, type SseDecoderOptions } from '../sse/sse-decoder';
 import { createAnthropicDecoder } from './anthropic/anthropic-stream-decoder';
 import { createGoogleDecoder } from './google/google-stream-decoder';
 import { createOpenAIDecoder } from './openai/openai-stream-decoder';
-import type { StreamDecoderFactory } from './stream-decoder';
+import { makeChunk, type StreamDecoderFactory } from './stream-decoder';
 
 export interface DecodeProviderStreamOptions extends SseDecoderOptions {
   /** The model to report when the provider's events do not name one (Anthropic names it once). */
@@ -18,6 +18,13 @@ export interface DecodeProviderStreamOptions extends SseDecoderOptions {
   requestId?: string;
   /** The provider name stamped on chunks. Defaults to the format name. */
   provider?: string;
+  /**
+   * Emit a keep-alive chunk (`choices: []`) for each wire keep-alive: SSE comments (OpenRouter's
+   * `: OPENROUTER PROCESSING`) and Anthropic `ping` events. Such a chunk carries no content, so
+   * it never stops a first-token clock, but it restarts an idle clock (see `timeouts`). Default
+   * false: keep-alives produce nothing.
+   */
+  keepAliveChunks?: boolean;
 }
 
 const decoders: Record<StreamFormat, StreamDecoderFactory> = {
@@ -60,7 +67,7 @@ export function decodeProviderStream(
       `decodeProviderStream: unknown format ${JSON.stringify(format)}. Use 'openai', 'anthropic' or 'google'.`,
     );
   }
-  const { model, requestId, provider = format, ...sseOptions } = options;
+  const { model, requestId, provider = format, keepAliveChunks = false, ...sseOptions } = options;
   return new Observable<StreamingChunk>((subscriber) => {
     let chunks = 0;
     // Set by the decoder's callbacks when a terminal event arrives.
@@ -72,17 +79,37 @@ export function decodeProviderStream(
       requestId,
       emit(chunk) {
         chunks++;
+        last = chunk;
         subscriber.next(chunk);
       },
     });
+    let last: StreamingChunk | undefined;
+    const keepAlive = (): void => {
+      if (done || !open()) return;
+      subscriber.next(
+        makeChunk(
+          last?.id ?? requestId ?? '',
+          last?.created ?? Math.floor(Date.now() / 1000),
+          last?.model ?? model ?? '',
+          provider,
+          [],
+        ),
+      );
+    };
     // With a pull consumer (toAsyncIterable) downstream, events are queued per body piece and
     // emitted one at a time, each after the consumer's demand: a slow consumer then stops the
     // reading, and nothing piles up. Without one, events are decoded straight away.
     const flow = currentFlow();
     const queue: (() => void)[] | undefined = flow === undefined ? undefined : [];
+    // Keep-alives keep their place among events when they are queued for a pull consumer.
+    const onKeepAlive = (): void => {
+      if (queue === undefined) keepAlive();
+      else queue.push(keepAlive);
+    };
     const sse = createSseDecoder(
       {
         onEvent(event) {
+          if (keepAliveChunks && event.event === 'ping') onKeepAlive();
           if (queue === undefined) {
             if (!done && open()) done = decoder.event(event);
           } else {
@@ -91,6 +118,7 @@ export function decodeProviderStream(
             });
           }
         },
+        ...(keepAliveChunks ? { onComment: onKeepAlive } : {}),
         onBareJson(value, raw) {
           if (queue === undefined) {
             if (!done && open()) decoder.bareJson(value, raw);

@@ -6,6 +6,11 @@ import type { ChatRequest } from '../request/chat-request';
 export interface ProviderStreamOptions {
   /** Aborts the request; the stream errors with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Emit a keep-alive chunk (`choices: []`) for each wire keep-alive (SSE comments, Anthropic
+   * `ping`), so an idle timeout downstream sees that the provider is alive. Default false.
+   */
+  keepAliveChunks?: boolean;
 }
 
 /**

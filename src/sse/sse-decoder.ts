@@ -14,6 +14,8 @@ export interface SseDecoderHandlers {
    * would drop it silently.
    */
   onBareJson(value: unknown, raw: string): void;
+  /** An SSE comment line (`: OPENROUTER PROCESSING`): a keep-alive. Optional. */
+  onComment?(comment: string): void;
 }
 
 export interface SseDecoderOptions {
@@ -82,6 +84,9 @@ export function createSseDecoder(
     );
 
   const parser: EventSourceParser = createParser({
+    onComment(comment) {
+      if (failure === undefined) handlers.onComment?.(comment);
+    },
     // The exact limit is checked in onEvent: eventsource-parser checks only at the end of each
     // piece (so an oversize event fed whole would pass), and it counts its pending line with the
     // field name, and with CR framing the next line while the previous event's data is still

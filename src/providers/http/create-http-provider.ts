@@ -122,6 +122,7 @@ export function createHttpProvider(spec: HttpProviderSpec): HttpProvider {
           body: JSON.stringify(call.body),
           model: call.model,
           signal: options.signal,
+          keepAliveChunks: options.keepAliveChunks,
           secrets: spec.secrets,
         });
       });

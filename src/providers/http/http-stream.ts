@@ -22,6 +22,8 @@ export interface HttpStreamCall {
   /** The model to report when the provider's events do not name one. */
   model: string;
   signal?: AbortSignal | undefined;
+  /** Emit keep-alive chunks for wire keep-alives (see decodeProviderStream). */
+  keepAliveChunks?: boolean | undefined;
   /** Secrets to scrub from error messages. */
   secrets: readonly string[];
 }
@@ -151,6 +153,7 @@ export function httpStream(call: HttpStreamCall): Observable<StreamingChunk> {
           provider: call.provider,
           model: call.model,
           requestId,
+          keepAliveChunks: call.keepAliveChunks === true,
         }).subscribe({
           next: (chunk) => {
             subscriber.next(chunk);
