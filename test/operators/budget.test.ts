@@ -1,6 +1,5 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkDelta, StreamingChunk, Usage } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
 import type { CostSnapshot } from '../../src/cost/cost-snapshot';
 import { estimatePromptTokens } from '../../src/cost/estimate-prompt-tokens';
 import { createPricing } from '../../src/cost/pricing';
@@ -15,41 +14,10 @@ import {
   runStream,
   useProviderSimulator,
 } from '../helpers/provider-fixtures';
+import { chunk, createComparingScheduler, usageChunk } from '../helpers/marbles';
 
 /** $1 per token of every class, so costs read as token counts. */
 const pricing = createPricing({ catalog: null, models: { m: { input: 1e6, output: 1e6 } } });
-
-function chunk(delta: ChunkDelta, extra: Partial<StreamingChunk> = {}): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider: 'p',
-    choices: [{ index: 0, delta, finish_reason: null }],
-    ...extra,
-  };
-}
-
-function usageChunk(usage: Usage): StreamingChunk {
-  return chunk({}, { choices: [], usage });
-}
-
-/** Errors made comparable field by field (jest compares errors by message only). */
-function comparable(value: unknown): unknown {
-  if (value instanceof Error) {
-    return {
-      ...Object.fromEntries(Object.entries(value)),
-      class: value.constructor.name,
-      message: value.message,
-    };
-  }
-  if (Array.isArray(value)) return value.map(comparable);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]));
-  }
-  return value;
-}
 
 // With chars/4 at $1 per token: a, b, c cost $1 each; d (12 chars) costs $3.
 const values = {
@@ -64,9 +32,7 @@ describe('budget', () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
-    testScheduler = new TestScheduler((actual, expected) => {
-      expect(comparable(actual)).toEqual(comparable(expected));
-    });
+    testScheduler = createComparingScheduler();
   });
 
   it('should mirror the source and complete when the budget is never reached', () => {

@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { Observable, Subject, defer, throwError } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkDelta, StreamingChunk } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
+import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
 import { CircuitOpenError } from '../../src/errors/circuit-open-error';
 import { NetworkError } from '../../src/errors/network-error';
 import { ProviderError } from '../../src/errors/provider-error';
@@ -20,23 +20,13 @@ import {
   type StreamBreakerOptions,
 } from '../../src/operators/create-stream-breaker';
 import { captureUnhandledRejections, type RejectionCapture } from '../helpers/leaks';
-
-function chunk(delta: ChunkDelta): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider: 'p',
-    choices: [{ index: 0, delta, finish_reason: null }],
-  };
-}
+import { createScheduler, streamValues } from '../helpers/marbles';
 
 /** r: role-only (not content), a/b: content. */
 const values: Record<string, StreamingChunk> = {
-  r: chunk({ role: 'assistant' }),
-  a: chunk({ content: 'Hel' }),
-  b: chunk({ content: 'lo' }),
+  r: streamValues.r,
+  a: streamValues.a,
+  b: streamValues.b,
 };
 
 const serverError = (): ProviderError =>
@@ -133,9 +123,7 @@ describe('circuitBreaker', () => {
     let testScheduler: TestScheduler;
 
     beforeEach(() => {
-      testScheduler = new TestScheduler((actual, expected) => {
-        expect(actual).toEqual(expected);
-      });
+      testScheduler = createScheduler();
     });
 
     it('should pass chunks through and record a success when the stream completes', async () => {

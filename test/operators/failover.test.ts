@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import type { TestScheduler } from 'rxjs/testing';
 import type { ChunkDelta, StreamingChunk, Usage } from '../../src/chunk/streaming-chunk';
 import { IncompleteStreamError } from '../../src/errors/incomplete-stream-error';
 import { NetworkError } from '../../src/errors/network-error';
@@ -16,6 +16,7 @@ import {
 } from '../../src/operators/failover';
 import type { Provider } from '../../src/providers/provider';
 import type { ChatRequest } from '../../src/request/chat-request';
+import { createScheduler } from '../helpers/marbles';
 
 /** Who served a chunk. */
 interface Server {
@@ -102,9 +103,7 @@ const endsWithPrefill = (r: ChatRequest): boolean =>
 let testScheduler: TestScheduler;
 
 beforeEach(() => {
-  testScheduler = new TestScheduler((actual, expected) => {
-    expect(actual).toEqual(expected);
-  });
+  testScheduler = createScheduler();
 });
 
 describe('failover', () => {

@@ -1,6 +1,6 @@
 import { Observable, Subject, defer, throwError } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkDelta, StreamingChunk } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
+import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
 import { NetworkError } from '../../src/errors/network-error';
 import { ProviderError } from '../../src/errors/provider-error';
 import { RateLimitError } from '../../src/errors/rate-limit-error';
@@ -9,49 +9,13 @@ import { currentFlow, runWithFlow, type FlowControl } from '../../src/flow/flow-
 import { toAsyncIterable } from '../../src/flow/to-async-iterable';
 import { retryBackoff, type RetryInfo } from '../../src/operators/retry-backoff';
 import { timeouts } from '../../src/operators/timeouts';
-
-function chunk(delta: ChunkDelta): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider: 'p',
-    choices: [{ index: 0, delta, finish_reason: null }],
-  };
-}
+import { createComparingScheduler, streamValues } from '../helpers/marbles';
 
 /** r: role-only, e: empty keep-alive, u: usage-only, a/b: content. */
-const values: Record<string, StreamingChunk> = {
-  r: chunk({ role: 'assistant' }),
-  e: chunk({ content: '' }),
-  u: {
-    ...chunk({}),
-    choices: [],
-    usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 },
-  },
-  a: chunk({ content: 'Hel' }),
-  b: chunk({ content: 'lo' }),
-};
+const values: Record<string, StreamingChunk> = { ...streamValues };
 
 const overloaded = (n = 1): ProviderError =>
   new ProviderError('overloaded', `Overloaded (${n})`, { provider: 'p' });
-
-/** Errors made comparable field by field (jest compares errors by message only). */
-function comparable(value: unknown): unknown {
-  if (value instanceof Error) {
-    return {
-      ...Object.fromEntries(Object.entries(value)),
-      class: value.constructor.name,
-      message: value.message,
-    };
-  }
-  if (Array.isArray(value)) return value.map(comparable);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]));
-  }
-  return value;
-}
 
 /** A cold source whose n-th subscription subscribes to the n-th of `attempts`. */
 function attemptsOf(...attempts: Observable<StreamingChunk>[]): {
@@ -71,9 +35,7 @@ describe('retryBackoff', () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
-    testScheduler = new TestScheduler((actual, expected) => {
-      expect(comparable(actual)).toEqual(comparable(expected));
-    });
+    testScheduler = createComparingScheduler();
   });
 
   it('should resubscribe after retryable errors before content, with exponential delays', () => {

@@ -1,16 +1,11 @@
 import { Observable, map, take, toArray, type Subscription } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
+import type { TestScheduler } from 'rxjs/testing';
 import { currentFlow, runWithFlow } from '../../src/flow/flow-control';
 import { IncompleteStreamError } from '../../src/errors/incomplete-stream-error';
 import { ProviderError } from '../../src/errors/provider-error';
 import { SharedStream, shareStream } from '../../src/operators/share-stream';
 import { textChunk } from '../../src/testing/index';
-
-function createScheduler(): TestScheduler {
-  return new TestScheduler((actual, expected) => {
-    expect(actual).toEqual(expected);
-  });
-}
+import { createScheduler } from '../helpers/marbles';
 
 const abandoned = expect.objectContaining({
   name: 'IncompleteStreamError',

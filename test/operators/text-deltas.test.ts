@@ -1,30 +1,13 @@
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkChoice, ChunkDelta, StreamingChunk } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
 import { ProviderError } from '../../src/errors/provider-error';
 import { textDeltas } from '../../src/operators/text-deltas';
-
-function chunk(delta: ChunkDelta, index = 0): StreamingChunk {
-  return withChoices([{ index, delta, finish_reason: null }]);
-}
-
-function withChoices(choices: ChunkChoice[]): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider: 'p',
-    choices,
-  };
-}
+import { chunk, createScheduler, withChoices } from '../helpers/marbles';
 
 describe('textDeltas', () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
-    testScheduler = new TestScheduler((actual, expected) => {
-      expect(actual).toEqual(expected);
-    });
+    testScheduler = createScheduler();
   });
 
   it('should emit the non-empty content of choice 0', () => {

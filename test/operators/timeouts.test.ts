@@ -1,58 +1,20 @@
 import { NEVER, Observable, Subject, concat, of } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkDelta, StreamingChunk } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
+import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
 import { ProviderError } from '../../src/errors/provider-error';
 import { TimeoutError } from '../../src/errors/timeout-error';
 import { currentFlow, runWithFlow, type FlowControl } from '../../src/flow/flow-control';
 import { timeouts } from '../../src/operators/timeouts';
-
-function chunk(delta: ChunkDelta, provider = 'p'): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider,
-    choices: [{ index: 0, delta, finish_reason: null }],
-  };
-}
+import { createComparingScheduler, streamValues } from '../helpers/marbles';
 
 /** r: role-only, e: empty keep-alive, u: usage-only, a/b: content. */
-const values: Record<string, StreamingChunk> = {
-  r: chunk({ role: 'assistant' }),
-  e: chunk({ content: '' }),
-  u: {
-    ...chunk({}),
-    choices: [],
-    usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 },
-  },
-  a: chunk({ content: 'Hel' }),
-  b: chunk({ content: 'lo' }),
-};
-
-/** Errors made comparable field by field (jest compares errors by message only). */
-function comparable(value: unknown): unknown {
-  if (value instanceof Error) {
-    return {
-      ...Object.fromEntries(Object.entries(value)),
-      class: value.constructor.name,
-      message: value.message,
-    };
-  }
-  if (Array.isArray(value)) return value.map(comparable);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]));
-  }
-  return value;
-}
+const values: Record<string, StreamingChunk> = { ...streamValues };
 
 describe('timeouts', () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
-    testScheduler = new TestScheduler((actual, expected) => {
-      expect(comparable(actual)).toEqual(comparable(expected));
-    });
+    testScheduler = createComparingScheduler();
   });
 
   it('should mirror the source when every clock is within its limit', () => {

@@ -1,6 +1,6 @@
 import { lastValueFrom, map, of, toArray } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ChunkDelta, StreamingChunk, Usage } from '../../src/chunk/streaming-chunk';
+import type { TestScheduler } from 'rxjs/testing';
+import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
 import type { CostSnapshot } from '../../src/cost/cost-snapshot';
 import { gptTokenEstimator } from '../../src/cost/gpt-token-estimator';
 import { createPricing, defaultPricing, type ResolvedPrice } from '../../src/cost/pricing';
@@ -8,6 +8,7 @@ import type { TokenCounts } from '../../src/cost/token-counts';
 import { ProviderError } from '../../src/errors/provider-error';
 import { ValidationError } from '../../src/errors/validation-error';
 import { trackCost, type CostedChunk } from '../../src/operators/track-cost';
+import { chunk, createComparingScheduler, usageChunk } from '../helpers/marbles';
 
 /**
  * Round prices so the expected costs read at a glance: USD per token (the table is per
@@ -37,22 +38,6 @@ const PRICE: ResolvedPrice = {
   tiers: [],
   source: 'override',
 };
-
-function chunk(delta: ChunkDelta, extra: Partial<StreamingChunk> = {}): StreamingChunk {
-  return {
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 0,
-    model: 'm',
-    provider: 'p',
-    choices: [{ index: 0, delta, finish_reason: null }],
-    ...extra,
-  };
-}
-
-function usageChunk(usage: Usage): StreamingChunk {
-  return chunk({}, { choices: [], usage });
-}
 
 const tokens = (counts: Partial<TokenCounts>): TokenCounts => ({
   input: 0,
@@ -87,22 +72,6 @@ function snapshot(counts: Partial<TokenCounts>, estimated: boolean): CostSnapsho
   };
 }
 
-/** Errors made comparable field by field (jest compares errors by message only). */
-function comparable(value: unknown): unknown {
-  if (value instanceof Error) {
-    return {
-      ...Object.fromEntries(Object.entries(value)),
-      class: value.constructor.name,
-      message: value.message,
-    };
-  }
-  if (Array.isArray(value)) return value.map(comparable);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]));
-  }
-  return value;
-}
-
 // a: 4 chars = 1 token, b: 8 chars = 2 tokens (chars/4); r: role-only.
 const a = chunk({ content: 'abcd' });
 const b = chunk({ content: 'abcdefgh' });
@@ -112,9 +81,7 @@ describe('trackCost', () => {
   let testScheduler: TestScheduler;
 
   beforeEach(() => {
-    testScheduler = new TestScheduler((actual, expected) => {
-      expect(comparable(actual)).toEqual(comparable(expected));
-    });
+    testScheduler = createComparingScheduler();
   });
 
   it('should emit a running, estimated snapshot with each chunk as the tokens stream', () => {
