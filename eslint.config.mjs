@@ -32,6 +32,7 @@ export default tseslint.config(
       'src/simulator/**',
       'src/gateway/**',
       'src/cli/**',
+      'src/config/**',
       'src/logging/**',
       'src/index.ts', // the Node entry: core + HTTP providers + simulator
     ],

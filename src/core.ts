@@ -45,7 +45,9 @@ export { validateChatRequest } from './request/validate-chat-request';
 
 // Errors
 export {
+  AllProvidersFailedError,
   BudgetExceededError,
+  CancelledError,
   CircuitOpenError,
   IncompleteStreamError,
   NetworkError,
@@ -54,11 +56,13 @@ export {
   RateLimitError,
   RouterError,
   TimeoutError,
+  UnknownModelError,
   ValidationError,
   hasErrorCode,
   isRouterError,
 } from './errors/index';
 export type {
+  CandidateAttempt,
   IncompleteStreamErrorOptions,
   ProviderErrorKind,
   ProviderErrorOptions,
@@ -169,3 +173,60 @@ export type {
   TokenEstimator,
   TokenPrices,
 } from './cost/index';
+
+// The router, its sessions and its health
+export {
+  createRouter,
+  ROUTER_RETRY_DEFAULTS,
+  ROUTER_TIMEOUT_DEFAULTS,
+} from './router/create-router';
+export {
+  PASS_THROUGH_MODEL,
+  ROUTING_STRATEGIES,
+  validateRouterConfig,
+} from './router/router-config';
+export type {
+  CandidateConfig,
+  HealthOptions,
+  ProbeOptions,
+  RouteConfig,
+  RouteOptions,
+  RouteRetryOptions,
+  RouteTimeoutOptions,
+  RouterBreakerOptions,
+  RouterConfig,
+  RouterLogger,
+  RoutingStrategy,
+  SessionOptions,
+} from './router/router-config';
+export type {
+  ModelListing,
+  RouteStreamOptions,
+  Router,
+  Sessions,
+  StreamChatCompletionOptions,
+} from './router/router';
+export type {
+  AttemptEndEvent,
+  AttemptEvent,
+  BreakerEvent,
+  BudgetEvent,
+  CooldownEvent,
+  FailoverEvent,
+  ProbeEvent,
+  RetryEvent,
+  RouterEvent,
+  RouterEventType,
+  SkipEvent,
+} from './router/router-events';
+export type { SessionError, SessionInfo, SessionState } from './sessions/session-info';
+export { LatencyWindow, RollingCounts, ThroughputWindow } from './health/index';
+export type {
+  CandidateHealth,
+  HealthCountKind,
+  HealthCounts,
+  HealthSnapshot,
+  LatencyWindowConfig,
+  RollingCountsConfig,
+  ThroughputWindowConfig,
+} from './health/index';

@@ -14,3 +14,7 @@ export type { IncompleteStreamErrorOptions } from './incomplete-stream-error';
 export { ValidationError } from './validation-error';
 export type { ValidationIssue } from './validation-error';
 export { BudgetExceededError } from './budget-exceeded-error';
+export { AllProvidersFailedError } from './all-providers-failed-error';
+export type { CandidateAttempt } from './all-providers-failed-error';
+export { UnknownModelError } from './unknown-model-error';
+export { CancelledError } from './cancelled-error';

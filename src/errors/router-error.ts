@@ -18,7 +18,11 @@ export type RouterErrorCode =
   | 'RXLLM_CIRCUIT_OPEN'
   | 'RXLLM_INCOMPLETE_STREAM'
   | 'RXLLM_VALIDATION'
-  | 'RXLLM_BUDGET_EXCEEDED';
+  | 'RXLLM_BUDGET_EXCEEDED'
+  | 'RXLLM_ALL_PROVIDERS_FAILED'
+  | 'RXLLM_UNKNOWN_MODEL'
+  | 'RXLLM_CANCELLED'
+  | 'RXLLM_ROUTER_CLOSED';
 
 /** Fields common to every {@link RouterError}. */
 export interface RouterErrorOptions {

@@ -90,12 +90,15 @@ const neverFailover: ReadonlySet<RouterErrorCode> = new Set<RouterErrorCode>([
   'RXLLM_VALIDATION',
   'RXLLM_CONTENT_FILTERED',
   'RXLLM_BUDGET_EXCEEDED',
+  'RXLLM_CANCELLED',
+  'RXLLM_ROUTER_CLOSED',
+  'RXLLM_UNKNOWN_MODEL',
 ]);
 
 /**
  * The default {@link FailoverConfig.isFailoverable}: a `RouterError` other than a
  * `ValidationError` (the input is wrong everywhere), a content-filter refusal (another model must
- * not be used to get round a filter) or a budget error (a local limit). Errors that are not
+ * not be used to get round a filter), a budget error (a local limit) or a cancel. Errors that are not
  * `RouterError`s (a bug, an abort) are never failed over.
  */
 export function isFailoverableError(error: unknown): boolean {

@@ -7,7 +7,7 @@ import {
   type Subscriber,
 } from 'rxjs';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
-import { runWithFlow } from '../flow/flow-control';
+import { currentFlow, runWithFlow } from '../flow/flow-control';
 
 /** What a subscriber arriving after a {@link SharedStream} was abandoned gets. */
 export type AfterAbandon = 'error' | 'restart';
@@ -47,6 +47,15 @@ export interface ShareStreamConfig {
   keepAliveMs?: number;
   /** The scheduler of the `keepAliveMs` wait. Default: `asyncScheduler` (virtual under `TestScheduler.run`). */
   scheduler?: SchedulerLike;
+  /**
+   * Whose backpressure the upstream follows:
+   * - `'none'` (default): the provider's pace; one slow `for await` consumer does not pause the
+   *   others, and the recording absorbs the difference.
+   * - `'first'`: the flow control of the subscriber that started the upstream (see
+   *   `toAsyncIterable`), so a slow primary consumer pauses the socket; later subscribers read
+   *   from the recording and never pause it.
+   */
+  upstreamFlow?: 'none' | 'first';
 }
 
 interface Reader<T> {
@@ -78,6 +87,7 @@ export class SharedStream<T> {
   readonly #afterAbandon: AfterAbandon;
   readonly #keepAliveMs: number;
   readonly #scheduler: SchedulerLike;
+  readonly #upstreamFlow: 'none' | 'first';
   #values: T[] = [];
   readonly #readers = new Set<Reader<T>>();
   #status: SharedStreamStatus = 'idle';
@@ -86,8 +96,19 @@ export class SharedStream<T> {
   #pendingAbandon: Subscription | undefined;
 
   constructor(source: Observable<T>, config: ShareStreamConfig = {}) {
-    const { afterAbandon = 'error', keepAliveMs = 0, scheduler = asyncScheduler } = config;
+    const {
+      afterAbandon = 'error',
+      keepAliveMs = 0,
+      scheduler = asyncScheduler,
+      upstreamFlow = 'none',
+    } = config;
     validate(afterAbandon, keepAliveMs);
+    if ((upstreamFlow as unknown) !== 'none' && (upstreamFlow as unknown) !== 'first') {
+      throw new RangeError(
+        `SharedStream: upstreamFlow must be 'none' or 'first', got ${JSON.stringify(upstreamFlow)}.`,
+      );
+    }
+    this.#upstreamFlow = upstreamFlow;
     this.#source = source;
     this.#afterAbandon = afterAbandon;
     this.#keepAliveMs = keepAliveMs;
@@ -176,9 +197,12 @@ export class SharedStream<T> {
     const connection = new Subscription();
     this.#connection = connection;
     const live = (): boolean => this.#connection === connection;
-    // The upstream runs at the provider's pace: one slow subscriber's backpressure (a
+    // By default the upstream runs at the provider's pace: one slow subscriber's backpressure (a
     // `for await` loop) must not pause the others, and the recording absorbs the difference.
-    const upstream = runWithFlow(undefined, () =>
+    // With `upstreamFlow: 'first'`, the subscriber connecting now (we are inside its subscribe)
+    // keeps its flow control.
+    const flow = this.#upstreamFlow === 'first' ? currentFlow() : undefined;
+    const upstream = runWithFlow(flow, () =>
       this.#source.subscribe({
         next: (value) => {
           if (!live()) return;
@@ -279,7 +303,8 @@ export class SharedStream<T> {
  *    the default), or starts a new request (`afterAbandon: 'restart'`).
  * 5. Memory: the values of this one stream, kept while the returned Observable is reachable.
  * 6. The upstream is subscribed with no flow control, so one slow `for await` consumer does not
- *    pause the others; the recording absorbs the difference.
+ *    pause the others; the recording absorbs the difference (`upstreamFlow: 'first'` lets the
+ *    first subscriber's backpressure through).
  *
  * Each call of the returned operator function makes one {@link SharedStream}; use that class
  * directly to attach from an index or to cancel.

@@ -227,6 +227,24 @@ describe('shareStream', () => {
     expect(seen).toBeUndefined();
   });
 
+  it("should keep the first subscriber's flow control with upstreamFlow 'first', not a later one's", () => {
+    const seen: unknown[] = [];
+    const source = new Observable<number>((subscriber) => {
+      seen.push(currentFlow());
+      subscriber.next(1);
+    });
+    const first = { ready: () => undefined };
+    const later = { ready: () => undefined };
+    const shared = new SharedStream(source, { upstreamFlow: 'first' });
+    runWithFlow(first, () => shared.attach().subscribe());
+    runWithFlow(later, () => shared.attach().subscribe());
+    expect(seen).toEqual([first]);
+    expect(seen[0]).toBe(first);
+    expect(() => new SharedStream(source, { upstreamFlow: 'all' as never })).toThrow(
+      /upstreamFlow must be 'none' or 'first'/,
+    );
+  });
+
   it('should count out a subscriber that leaves during a synchronous emission', () => {
     let teardowns = 0;
     let emitted = 0;

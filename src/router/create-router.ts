@@ -1,0 +1,879 @@
+import {
+  EMPTY,
+  Observable,
+  Subject,
+  Subscription,
+  asyncScheduler,
+  catchError,
+  defer,
+  filter,
+  finalize,
+  from,
+  identity,
+  ignoreElements,
+  map,
+  takeUntil,
+  tap,
+  throwError,
+  timeout,
+  timer,
+  type MonoTypeOperatorFunction,
+} from 'rxjs';
+import type { ChatCompletion } from '../chunk/chat-completion';
+import { toCompletion } from '../chunk/collect-completion';
+import type { StreamingChunk } from '../chunk/streaming-chunk';
+import { computeCost } from '../cost/compute-cost';
+import { estimatePromptTokens } from '../cost/estimate-prompt-tokens';
+import { defaultPricing } from '../cost/pricing';
+import { NO_TOKENS } from '../cost/token-counts';
+import { estimateTokensByChars } from '../cost/token-estimator';
+import {
+  AllProvidersFailedError,
+  type CandidateAttempt,
+} from '../errors/all-providers-failed-error';
+import { CancelledError } from '../errors/cancelled-error';
+import { CircuitOpenError } from '../errors/circuit-open-error';
+import { ProviderError } from '../errors/provider-error';
+import { RateLimitError } from '../errors/rate-limit-error';
+import { hasErrorCode, isRouterError } from '../errors/router-error';
+import { TimeoutError } from '../errors/timeout-error';
+import { UnknownModelError } from '../errors/unknown-model-error';
+import { ValidationError } from '../errors/validation-error';
+import { toAsyncIterable, type BufferedAsyncIterable } from '../flow/to-async-iterable';
+import type { HealthSnapshot } from '../health/health-snapshot';
+import { budget } from '../operators/budget';
+import { circuitBreaker } from '../operators/circuit-breaker';
+import { createStreamBreaker, getStreamBreakerControl } from '../operators/create-stream-breaker';
+import { failover, isFailoverableError, type FailoverCandidate } from '../operators/failover';
+import { isContentChunk } from '../operators/is-content-chunk';
+import { retryBackoff } from '../operators/retry-backoff';
+import { SharedStream } from '../operators/share-stream';
+import { timeouts } from '../operators/timeouts';
+import { trackCost } from '../operators/track-cost';
+import type { ChatRequest } from '../request/chat-request';
+import { validateChatRequest } from '../request/validate-chat-request';
+import { SessionRegistry, type SessionRecord } from '../sessions/session-registry';
+import { CandidateRegistry, type CandidateState } from './candidate-registry';
+import { orderCandidates, type StrategyContext } from './order-candidates';
+import type {
+  ModelListing,
+  RouteStreamOptions,
+  Router,
+  Sessions,
+  StreamChatCompletionOptions,
+} from './router';
+import {
+  validateRouterConfig,
+  type RouteOptions,
+  type RouteRetryOptions,
+  type RouteTimeoutOptions,
+  type RouterConfig,
+} from './router-config';
+import type { RouterEvent } from './router-events';
+import { RouteTable, type ResolvedCandidate, type ResolvedRoute } from './route-table';
+
+/** Retries of each candidate when neither the route nor the defaults say otherwise. */
+export const ROUTER_RETRY_DEFAULTS = {
+  maxAttempts: 2,
+  initialDelayMs: 250,
+  maxDelayMs: 2000,
+  maxRetryAfterMs: 5000,
+  jitter: 'full',
+} as const satisfies Required<RouteRetryOptions>;
+
+/** Timeouts of each attempt (first token, idle) and of the whole answer (total). */
+export const ROUTER_TIMEOUT_DEFAULTS = {
+  firstTokenMs: 30_000,
+  idleMs: 30_000,
+  totalMs: 600_000,
+} as const satisfies Required<RouteTimeoutOptions>;
+
+/** A probe's request: one token. */
+const PROBE_PROMPT = 'ping';
+
+/** What one routed request keeps while it runs. */
+interface RequestContext {
+  readonly session: SessionRecord;
+  /** Per candidate considered: called and failed, or skipped. */
+  readonly attempts: Map<string, CandidateAttempt>;
+  started: boolean;
+  promptTokens: number | undefined;
+  readonly request: ChatRequest;
+}
+
+/**
+ * Creates a router: one streaming API over every provider, with routes, strategies, a breaker
+ * per candidate, 429 cooldowns, retries, timeouts, failover (restart or resume), cost, budgets,
+ * sessions and health.
+ *
+ * 1. `stream(request)` validates the request (a `ValidationError` names the field), resolves its
+ *    route (an exact alias, else the first matching glob; `UnknownModelError` lists the routes),
+ *    appends per-request fallbacks (OpenRouter's `models`, LiteLLM's `fallbacks`), and orders the
+ *    candidates by the route's strategy.
+ * 2. Each candidate is skipped **before** it is called when its breaker is open, its provider is
+ *    cooling down after a 429, or the prompt cannot fit its `contextWindow`.
+ * 3. Each call goes through: timeouts (first token, idle) → its breaker → retries of the same
+ *    candidate (before content only, honouring Retry-After up to `maxRetryAfterMs`). Then
+ *    failover across candidates, the total timeout, cost, the budget, and the session.
+ * 4. When no candidate could start the answer, the error is an `AllProvidersFailedError` with
+ *    each candidate's error and the soonest retry time. Validation, content-filter, budget and
+ *    cancel errors are passed on as they are. A cut answer is an `IncompleteStreamError` (policy
+ *    `error`) or is resumed on the next candidate (policy `resume`).
+ * 5. Each subscription is a session (`router.sessions`): listed, watched, cancelled, and
+ *    attachable by other viewers with no second upstream call.
+ *
+ * ```ts
+ * const router = createRouter({
+ *   providers: { openai: openai({ apiKey }), anthropic: anthropic({ apiKey: key2 }) },
+ *   routes: {
+ *     fast: { candidates: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'anthropic', model: 'claude-3-5-haiku-latest' }], failover: 'resume' },
+ *     'gpt-*': [{ provider: 'openai', model: '$model' }],
+ *   },
+ * });
+ * router.stream({ model: 'fast', messages }).subscribe((chunk) => render(chunk));
+ * ```
+ */
+export function createRouter(config: RouterConfig): Router {
+  validateRouterConfig(config);
+  checkBreakerOptions(config.breaker);
+  const {
+    defaults = {},
+    breaker: breakerOptions = {},
+    cooldownMs = 1000,
+    pricing = defaultPricing,
+    estimateTokens = estimateTokensByChars,
+    sessions: sessionOptions = {},
+    health: healthOptions = {},
+    logger,
+    scheduler = asyncScheduler,
+    random = Math.random,
+    closeProviders = true,
+  } = config;
+  const now = (): number => scheduler.now();
+  const table = new RouteTable(config);
+  const pinned = new Set(table.staticCandidates().keys());
+  const events = new Subject<RouterEvent>();
+  const closed$ = new Subject<void>();
+  let closed = false;
+
+  const emit = (event: RouterEvent): void => {
+    if (events.observed) events.next(event);
+  };
+
+  const registry = new CandidateRegistry({
+    breaker: breakerOptions,
+    windowMs: healthOptions.windowMs ?? 60_000,
+    latencySamples: healthOptions.latencySamples ?? 200,
+    scheduler,
+    emit: (event) => {
+      if (event.type === 'breaker') {
+        logger?.warn(`breaker ${event.state}`, { candidate: event.candidate });
+      } else if (event.type === 'cooldown') {
+        logger?.warn('provider cooling down after a 429', {
+          provider: event.provider,
+          untilMs: event.until,
+        });
+      }
+      emit(event);
+    },
+  });
+
+  const sessionRegistry = new SessionRegistry({
+    maxFinished: sessionOptions.maxFinished ?? 100,
+    finishedTtlMs: sessionOptions.finishedTtlMs ?? 300_000,
+    now,
+  });
+
+  const turns = new Map<string, number>();
+  const strategyContext = (ctx: RequestContext): StrategyContext => ({
+    nextTurn(routeKey) {
+      const turn = turns.get(routeKey) ?? 0;
+      turns.set(routeKey, turn + 1);
+      return turn;
+    },
+    random,
+    latency: (key) => registry.all().find((s) => s.key === key)?.ewmaTtftMs,
+    cost(c) {
+      const price = pricing.resolve(c.provider.name, c.model);
+      if (!price.priced) return undefined;
+      const output = ctx.request.max_completion_tokens ?? ctx.request.max_tokens ?? 256;
+      return computeCost({ ...NO_TOKENS, input: promptTokensOf(ctx), output }, price.price).total;
+    },
+  });
+
+  const promptTokensOf = (ctx: RequestContext): number =>
+    (ctx.promptTokens ??= estimatePromptTokens(ctx.request, estimateTokens));
+
+  // -------------------------------------------------------------------------------------------
+  // One candidate: skip checks, then attempts with timeouts, breaker and retries.
+
+  const skip = (
+    ctx: RequestContext,
+    state: CandidateState,
+    reason: 'breaker-open' | 'cooldown' | 'context-window',
+    error: unknown,
+  ): Observable<never> => {
+    state.record('rejection', now());
+    ctx.attempts.set(state.key, {
+      candidate: state.key,
+      provider: state.providerKey,
+      model: state.model,
+      outcome: reason,
+      error,
+    });
+    emit({ type: 'skip', at: now(), sessionId: ctx.session.id, candidate: state.key, reason });
+    return throwError(() => error);
+  };
+
+  const candidateStream = (
+    ctx: RequestContext,
+    c: ResolvedCandidate,
+    request: ChatRequest,
+    options: ResolvedOptions,
+  ): Observable<StreamingChunk> =>
+    defer(() => {
+      const state = registry.get(c.key, c.providerKey, c.provider, c.model, pinned.has(c.key));
+      const provider = c.providerKey;
+      if (c.contextWindow !== undefined) {
+        const needed =
+          promptTokensOf(ctx) + (request.max_completion_tokens ?? request.max_tokens ?? 0);
+        if (needed > c.contextWindow) {
+          return skip(
+            ctx,
+            state,
+            'context-window',
+            new ProviderError(
+              'context_length_exceeded',
+              `${c.key}: the request needs about ${needed} tokens, more than its ${c.contextWindow}-token context window, so it was not sent.`,
+              // Retryable so that failover still tries this model elsewhere (a bigger window).
+              { provider, status: 400, isRetryable: true },
+            ),
+          );
+        }
+      }
+      const until = registry.cooldownUntil(provider);
+      if (until !== undefined) {
+        return skip(
+          ctx,
+          state,
+          'cooldown',
+          new RateLimitError(
+            `${provider} is cooling down after a 429 for ${Math.ceil(until - now())} ms more, so ${c.key} was not called.`,
+            { provider, retryAfterMs: until - now() },
+          ),
+        );
+      }
+      if (state.breaker.opened) {
+        return skip(
+          ctx,
+          state,
+          'breaker-open',
+          new CircuitOpenError(
+            `The circuit breaker of ${c.key} is open after recent failures, so it was not called.`,
+            { provider, retryAfterMs: getStreamBreakerControl(state.breaker)?.retryAfterMs() },
+          ),
+        );
+      }
+      let attemptNo = 0;
+      const attempts$ = defer(() => attempt(ctx, state, ++attemptNo, request, options));
+      if (options.retry === false) return attempts$;
+      return attempts$.pipe(
+        retryBackoff({
+          ...options.retry,
+          scheduler,
+          random,
+          shouldRetry: (error) =>
+            isRouterError(error) &&
+            error.isRetryable &&
+            !hasErrorCode(error, 'RXLLM_TIMEOUT') &&
+            !hasErrorCode(error, 'RXLLM_CIRCUIT_OPEN'),
+          onRetry: ({ attempt: next, delayMs, error }) => {
+            ctx.session.retries++;
+            sessionRegistry.changed(ctx.session);
+            logger?.debug('retrying', { sessionId: ctx.session.id, candidate: c.key, delayMs });
+            emit({
+              type: 'retry',
+              at: now(),
+              sessionId: ctx.session.id,
+              candidate: c.key,
+              attempt: next,
+              delayMs,
+              code: isRouterError(error) ? error.code : undefined,
+              message: error instanceof Error ? error.message : String(error),
+            });
+          },
+        }),
+      );
+    });
+
+  const attempt = (
+    ctx: RequestContext,
+    state: CandidateState,
+    attemptNo: number,
+    request: ChatRequest,
+    options: ResolvedOptions,
+  ): Observable<StreamingChunk> => {
+    let called = false;
+    let ended = false;
+    let startedAt = 0;
+    let firstAt: number | undefined;
+    let chars = 0;
+    let completionTokens: number | undefined;
+    const call$ = defer(() => {
+      called = true;
+      startedAt = now();
+      state.active++;
+      const { session } = ctx;
+      session.attempts++;
+      session.candidate = state.key;
+      session.provider = state.providerKey;
+      session.model = state.model;
+      sessionRegistry.changed(session);
+      emit({
+        type: 'attempt',
+        at: startedAt,
+        sessionId: session.id,
+        candidate: state.key,
+        provider: state.providerKey,
+        model: state.model,
+        attempt: attemptNo,
+      });
+      return state.provider.stream({ ...request, model: state.model }, { keepAliveChunks: true });
+    });
+    const end = (outcome: 'success' | 'failure' | 'cancelled', error?: unknown): void => {
+      ended = true;
+      const t = now();
+      state.active--;
+      const ttftMs = firstAt === undefined ? undefined : firstAt - startedAt;
+      emit({
+        type: 'attempt-end',
+        at: t,
+        sessionId: ctx.session.id,
+        candidate: state.key,
+        outcome,
+        ...(isRouterError(error) ? { code: error.code } : {}),
+        ...(ttftMs === undefined ? {} : { ttftMs }),
+      });
+    };
+    return call$.pipe(
+      timeouts({
+        firstToken: options.timeouts.firstTokenMs,
+        idle: options.timeouts.idleMs,
+        provider: state.providerKey,
+        scheduler,
+      }),
+      circuitBreaker(state.breaker),
+      tap({
+        next(chunk) {
+          if (chunk.usage?.completion_tokens !== undefined) {
+            completionTokens = chunk.usage.completion_tokens;
+          }
+          if (firstAt === undefined && isContentChunk(chunk)) {
+            firstAt = now();
+            state.addTtft(firstAt - startedAt);
+          }
+          for (const choice of chunk.choices) chars += choice.delta.content?.length ?? 0;
+        },
+        complete() {
+          const t = now();
+          state.record('success', t);
+          if (firstAt !== undefined) {
+            state.throughput.add(completionTokens ?? Math.ceil(chars / 4), t - firstAt);
+          }
+          end('success');
+        },
+        error(error: unknown) {
+          if (!called) {
+            // The breaker refused at admission (a half-open trial already running).
+            ctx.attempts.set(state.key, attemptRecord(state, 'breaker-open', error));
+            state.record('rejection', now());
+            emit({
+              type: 'skip',
+              at: now(),
+              sessionId: ctx.session.id,
+              candidate: state.key,
+              reason: 'breaker-open',
+            });
+            return;
+          }
+          ctx.attempts.set(state.key, attemptRecord(state, 'called', error));
+          state.record(hasErrorCode(error, 'RXLLM_TIMEOUT') ? 'timeout' : 'failure', now());
+          ctx.session.lastError = {
+            code: isRouterError(error) ? error.code : undefined,
+            message: error instanceof Error ? error.message : String(error),
+            provider: state.providerKey,
+            status: isRouterError(error) ? error.status : undefined,
+          };
+          end('failure', error);
+          if (hasErrorCode(error, 'RXLLM_RATE_LIMITED')) {
+            const retryAfterMs = isRouterError(error) ? error.retryAfterMs : undefined;
+            registry.coolDown(
+              state.providerKey,
+              now() + (retryAfterMs ?? cooldownMs),
+              retryAfterMs,
+            );
+          }
+        },
+      }),
+      finalize(() => {
+        if (called && !ended) {
+          state.record('cancel', now());
+          end('cancelled');
+        }
+      }),
+    );
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // One request: candidates, failover, total timeout, cost, budget, session.
+
+  const answer = (
+    ctx: RequestContext,
+    routes: readonly ResolvedRoute[],
+    options: ResolvedOptions,
+  ): Observable<StreamingChunk> => {
+    const { session, request } = ctx;
+    const seen = new Set<string>();
+    const ordered: ResolvedCandidate[] = [];
+    for (const route of routes) {
+      const strategy = route.options.strategy ?? defaults.strategy ?? 'priority';
+      for (const c of orderCandidates(
+        strategy,
+        route.key,
+        route.candidates,
+        strategyContext(ctx),
+      )) {
+        if (seen.has(c.key)) continue;
+        seen.add(c.key);
+        ordered.push(c);
+      }
+    }
+    const legs: FailoverCandidate[] = ordered.map((c) => ({
+      name: c.key,
+      model: c.model,
+      stream: (req) => candidateStream(ctx, c, req, options),
+    }));
+    const [first, ...rest] = legs as [FailoverCandidate, ...FailoverCandidate[]];
+    const costConfig = { estimateTokens, promptTokens: promptTokensOf(ctx) };
+    const costed: MonoTypeOperatorFunction<StreamingChunk> = (source) =>
+      options.budgetUsd === undefined
+        ? source.pipe(
+            trackCost(pricing, costConfig),
+            map(({ chunk, cost }) => {
+              session.costUsd = cost.totalUsd;
+              session.completionTokens = cost.tokens.output + cost.tokens.reasoning;
+              session.estimated = cost.estimated;
+              return chunk;
+            }),
+          )
+        : source.pipe(
+            budget(options.budgetUsd, {
+              ...costConfig,
+              pricing,
+              onCost: (cost) => {
+                session.costUsd = cost.totalUsd;
+                session.completionTokens = cost.tokens.output + cost.tokens.reasoning;
+                session.estimated = cost.estimated;
+              },
+            }),
+          );
+
+    return first.stream(request).pipe(
+      failover(rest, {
+        request,
+        policy: options.failover,
+        source: { name: first.name, model: first.model },
+        estimateTokens: (text) => Math.ceil(estimateTokens(text, request.model)),
+        onFailover: ({ from, to, error, mode }) => {
+          session.failovers++;
+          sessionRegistry.changed(session);
+          const code = isRouterError(error) ? error.code : undefined;
+          const reason = error instanceof Error ? error.message : String(error);
+          logger?.warn('failover', { sessionId: session.id, from, to, mode, code });
+          emit({
+            type: 'failover',
+            at: now(),
+            sessionId: session.id,
+            from,
+            to,
+            mode,
+            code,
+            reason,
+          });
+        },
+      }),
+      tap((chunk) => {
+        if (!ctx.started && isContentChunk(chunk)) ctx.started = true;
+      }),
+      catchError((error: unknown) => {
+        if (!ctx.started && ctx.attempts.size > 0 && isFailoverableError(error)) {
+          throw new AllProvidersFailedError(
+            session.requestedModel,
+            [...ctx.attempts.values()],
+            soonestRetry(ctx),
+          );
+        }
+        throw error;
+      }),
+      options.timeouts.totalMs === undefined
+        ? identity
+        : timeouts({ total: options.timeouts.totalMs, scheduler }),
+      // Wire keep-alives served the idle timeouts; consumers do not need them.
+      filter((chunk) => chunk.choices.length > 0 || chunk.usage !== undefined),
+      costed,
+      tap({
+        next(chunk) {
+          session.chunks++;
+          if (chunk.usage !== undefined) session.usage = chunk.usage;
+          if (session.state === 'pending' && isContentChunk(chunk)) {
+            session.state = 'streaming';
+            session.ttftMs = now() - session.startedAt;
+          }
+          sessionRegistry.changed(session);
+        },
+        complete: () => {
+          sessionRegistry.finish(session, 'completed');
+        },
+        error: (error: unknown) => {
+          if (hasErrorCode(error, 'RXLLM_BUDGET_EXCEEDED')) {
+            const spent = (error as { spentUsd?: unknown }).spentUsd;
+            emit({
+              type: 'budget',
+              at: now(),
+              sessionId: session.id,
+              maxUsd: options.budgetUsd ?? 0,
+              spentUsd: typeof spent === 'number' ? spent : (session.costUsd ?? 0),
+            });
+          }
+          const cancelled =
+            hasErrorCode(error, 'RXLLM_CANCELLED') || hasErrorCode(error, 'RXLLM_ROUTER_CLOSED');
+          sessionRegistry.finish(session, cancelled ? 'cancelled' : 'failed', error);
+        },
+      }),
+      finalize(() => {
+        sessionRegistry.finish(session, 'cancelled');
+      }),
+    );
+  };
+
+  const soonestRetry = (ctx: RequestContext): number | undefined => {
+    let soonest: number | undefined;
+    for (const { error } of ctx.attempts.values()) {
+      const ms = isRouterError(error) ? error.retryAfterMs : undefined;
+      if (ms !== undefined && (soonest === undefined || ms < soonest)) soonest = ms;
+    }
+    return soonest;
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // The public API.
+
+  const stream = (input: unknown, options: RouteStreamOptions = {}): Observable<StreamingChunk> =>
+    defer(() => {
+      if (closed) {
+        throw new CancelledError('The router is closed.', { code: 'RXLLM_ROUTER_CLOSED' });
+      }
+      const { signal } = options;
+      if (signal?.aborted === true) throw abortReason(signal);
+      const { request, fallbackModels } = prepare(input);
+      const routes: ResolvedRoute[] = [];
+      const main = table.resolve(request.model);
+      if (main === undefined) throw new UnknownModelError(request.model, table.keys());
+      routes.push(main);
+      fallbackModels.forEach(({ model, path }) => {
+        const route = table.resolve(model);
+        if (route === undefined) {
+          throw new ValidationError([
+            {
+              path,
+              message: `unknown model ${JSON.stringify(model)}; routes: ${table.keys().join(', ')}`,
+            },
+          ]);
+        }
+        routes.push(route);
+      });
+      const id = options.sessionId ?? newSessionId();
+      if (sessionRegistry.isLive(id)) {
+        throw new ValidationError([
+          { path: 'sessionId', message: `${JSON.stringify(id)} is already a live session` },
+        ]);
+      }
+      const session = sessionRegistry.create(id, request.model, main.key);
+      const ctx: RequestContext = {
+        session,
+        attempts: new Map(),
+        started: false,
+        promptTokens: undefined,
+        request,
+      };
+      const shared = new SharedStream(answer(ctx, routes, resolveOptions(main.options)), {
+        keepAliveMs: sessionOptions.keepAliveMs ?? 0,
+        scheduler,
+        upstreamFlow: 'first',
+      });
+      session.shared = shared;
+      session.viewers = 1;
+      const viewer$ = shared.attach(0);
+      if (signal === undefined) return viewer$;
+      return new Observable<StreamingChunk>((subscriber) => {
+        const onAbort = (): void => {
+          sessionRegistry.cancel(id, abortReason(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const sub = viewer$.subscribe(subscriber);
+        return () => {
+          signal.removeEventListener('abort', onAbort);
+          sub.unsubscribe();
+        };
+      });
+    });
+
+  const resolveOptions = (route: RouteOptions): ResolvedOptions => {
+    const retry = route.retry ?? defaults.retry;
+    return {
+      retry:
+        retry === false
+          ? false
+          : {
+              ...ROUTER_RETRY_DEFAULTS,
+              ...stripUndefined(defaults.retry || {}),
+              ...stripUndefined(retry ?? {}),
+            },
+      timeouts: {
+        ...ROUTER_TIMEOUT_DEFAULTS,
+        ...stripUndefined(defaults.timeouts ?? {}),
+        ...stripUndefined(route.timeouts ?? {}),
+      },
+      failover: route.failover ?? defaults.failover ?? 'error',
+      budgetUsd: route.budgetUsd ?? defaults.budgetUsd,
+    };
+  };
+
+  // Probes.
+  const probes = new Subscription();
+  const probeOptions = healthOptions.probes;
+  if (probeOptions !== undefined) {
+    probes.add(
+      timer(probeOptions.intervalMs, probeOptions.intervalMs, scheduler).subscribe(() => {
+        for (const [key, c] of table.staticCandidates()) {
+          const state = registry.get(key, c.providerKey, c.provider, c.model, true);
+          if (state.probing) continue;
+          state.probing = true;
+          const started = now();
+          const timeoutMs = probeOptions.timeoutMs ?? 10_000;
+          const check$: Observable<unknown> =
+            probeOptions.kind === 'healthCheck' && c.provider.healthCheck !== undefined
+              ? defer(() => from((c.provider.healthCheck as () => Promise<void>).call(c.provider)))
+              : c.provider
+                  .stream({
+                    model: c.model,
+                    messages: [{ role: 'user', content: PROBE_PROMPT }],
+                    max_tokens: 1,
+                  })
+                  .pipe(ignoreElements());
+          const done = (ok: boolean, error?: unknown): void => {
+            state.probing = false;
+            const latencyMs = now() - started;
+            const code = isRouterError(error) ? error.code : undefined;
+            state.lastProbe = { at: now(), ok, latencyMs, ...(code === undefined ? {} : { code }) };
+            emit({
+              type: 'probe',
+              at: now(),
+              candidate: key,
+              ok,
+              latencyMs,
+              ...(code === undefined ? {} : { code }),
+            });
+            if (ok && probeOptions.closeBreakerOnSuccess !== false && !state.breaker.closed) {
+              state.breaker.close();
+            }
+          };
+          probes.add(
+            check$
+              .pipe(
+                timeout({
+                  first: timeoutMs,
+                  scheduler,
+                  with: () =>
+                    throwError(
+                      () => new TimeoutError('total', timeoutMs, { provider: c.providerKey }),
+                    ),
+                }),
+              )
+              .subscribe({
+                error: (error: unknown) => {
+                  done(false, error);
+                },
+                complete: () => {
+                  done(true);
+                },
+              }),
+          );
+        }
+      }),
+    );
+  }
+
+  const health = (): HealthSnapshot => ({ at: now(), candidates: registry.snapshot() });
+
+  const sessions: Sessions = {
+    list: () => sessionRegistry.list(),
+    get: (id) => sessionRegistry.get(id),
+    cancel: (id) => sessionRegistry.cancel(id),
+    attach: (id, options = {}) => sessionRegistry.attach(id, options.fromIndex ?? 0),
+    changes$: sessionRegistry.changes$,
+    watch: (id) => sessionRegistry.watch(id),
+  };
+
+  const router: Router = {
+    stream,
+    streamChatCompletion(
+      request: unknown,
+      options: StreamChatCompletionOptions = {},
+    ): BufferedAsyncIterable<StreamingChunk> {
+      const { highWaterMark = 16, ...rest } = options;
+      return toAsyncIterable(stream(request, rest), { highWaterMark });
+    },
+    complete(request: unknown, options?: RouteStreamOptions): Promise<ChatCompletion> {
+      return toCompletion(stream(request, options));
+    },
+    events$: events.asObservable(),
+    sessions,
+    health$: defer(() =>
+      closed
+        ? EMPTY
+        : timer(0, healthOptions.intervalMs ?? 1000, scheduler).pipe(
+            map(health),
+            takeUntil(closed$),
+          ),
+    ),
+    health,
+    models: (): ModelListing[] => table.listing(),
+    resolve(model: string) {
+      const route = table.resolve(model);
+      return route === undefined
+        ? undefined
+        : { route: route.key, candidates: route.candidates.map((c) => c.key) };
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      probes.unsubscribe();
+      sessionRegistry.cancelAll(
+        new CancelledError('The router was closed before the answer finished.', {
+          code: 'RXLLM_ROUTER_CLOSED',
+        }),
+      );
+      registry.shutdown();
+      closed$.next();
+      closed$.complete();
+      events.complete();
+      sessionRegistry.complete();
+      if (closeProviders) {
+        const unique = new Set(Object.values(config.providers));
+        const closing: Promise<void>[] = [];
+        for (const p of unique) if (p.close !== undefined) closing.push(p.close());
+        await Promise.all(closing);
+      }
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  return router;
+}
+
+interface ResolvedOptions {
+  retry: Required<RouteRetryOptions> | false;
+  timeouts: RouteTimeoutOptions;
+  failover: 'error' | 'resume';
+  budgetUsd: number | undefined;
+}
+
+/** Builds (and shuts) one breaker, so that bad breaker options fail `createRouter`, naming the field. */
+function checkBreakerOptions(options: RouterConfig['breaker']): void {
+  try {
+    createStreamBreaker(options ?? {}).shutdown();
+  } catch (error) {
+    throw new ValidationError(
+      [{ path: 'breaker', message: error instanceof Error ? error.message : String(error) }],
+      { subject: 'router config', cause: error },
+    );
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function attemptRecord(
+  state: CandidateState,
+  outcome: CandidateAttempt['outcome'],
+  error: unknown,
+): CandidateAttempt {
+  return { candidate: state.key, provider: state.providerKey, model: state.model, outcome, error };
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error
+    ? reason
+    : new CancelledError('The stream was aborted through its signal.', { cause: reason });
+}
+
+let sequence = 0;
+
+/** A unique session id: `sess_` + random hex (or a counter where `crypto` is missing). */
+function newSessionId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  const random =
+    c?.randomUUID?.().replaceAll('-', '') ??
+    `${Date.now().toString(16)}${(++sequence).toString(16)}`;
+  return `sess_${random}`;
+}
+
+/** Validates the request and takes the per-request fallbacks out of it. */
+function prepare(input: unknown): {
+  request: ChatRequest;
+  fallbackModels: { model: string; path: string }[];
+} {
+  const validated = validateChatRequest(input) as ChatRequest & {
+    models?: unknown;
+    fallbacks?: unknown;
+  };
+  const { models, fallbacks, ...request } = validated;
+  const fallbackModels: { model: string; path: string }[] = [];
+  if (models !== undefined) {
+    if (!Array.isArray(models)) {
+      throw new ValidationError([{ path: 'models', message: 'expected an array of model names' }]);
+    }
+    models.forEach((m: unknown, i) => {
+      if (typeof m !== 'string' || m === '') {
+        throw new ValidationError([
+          { path: `models[${i}]`, message: 'expected a non-empty model name' },
+        ]);
+      }
+      if (m !== request.model) fallbackModels.push({ model: m, path: `models[${i}]` });
+    });
+  }
+  if (fallbacks !== undefined) {
+    if (!Array.isArray(fallbacks)) {
+      throw new ValidationError([
+        { path: 'fallbacks', message: 'expected an array of model names (or {model} objects)' },
+      ]);
+    }
+    fallbacks.forEach((f: unknown, i) => {
+      const model = typeof f === 'string' ? f : (f as { model?: unknown } | null)?.model;
+      if (typeof model !== 'string' || model === '') {
+        throw new ValidationError([
+          {
+            path: `fallbacks[${i}]`,
+            message: 'expected a model name or an object with a non-empty "model"',
+          },
+        ]);
+      }
+      fallbackModels.push({ model, path: `fallbacks[${i}]` });
+    });
+  }
+  return { request, fallbackModels };
+}
