@@ -17,12 +17,12 @@ import {
   throwError,
   timeout,
   timer,
-  type MonoTypeOperatorFunction,
 } from 'rxjs';
 import type { ChatCompletion } from '../chunk/chat-completion';
 import { toCompletion } from '../chunk/collect-completion';
 import type { StreamingChunk } from '../chunk/streaming-chunk';
 import { computeCost } from '../cost/compute-cost';
+import type { CostSnapshot } from '../cost/cost-snapshot';
 import { estimatePromptTokens } from '../cost/estimate-prompt-tokens';
 import { defaultPricing } from '../cost/pricing';
 import { NO_TOKENS } from '../cost/token-counts';
@@ -31,6 +31,7 @@ import {
   AllProvidersFailedError,
   type CandidateAttempt,
 } from '../errors/all-providers-failed-error';
+import { BudgetExceededError } from '../errors/budget-exceeded-error';
 import { CancelledError } from '../errors/cancelled-error';
 import { CircuitOpenError } from '../errors/circuit-open-error';
 import { ProviderError } from '../errors/provider-error';
@@ -41,7 +42,6 @@ import { UnknownModelError } from '../errors/unknown-model-error';
 import { ValidationError } from '../errors/validation-error';
 import { toAsyncIterable, type BufferedAsyncIterable } from '../flow/to-async-iterable';
 import type { HealthSnapshot } from '../health/health-snapshot';
-import { budget } from '../operators/budget';
 import { circuitBreaker } from '../operators/circuit-breaker';
 import { createStreamBreaker, getStreamBreakerControl } from '../operators/create-stream-breaker';
 import { failover, isFailoverableError, type FailoverCandidate } from '../operators/failover';
@@ -99,6 +99,14 @@ interface RequestContext {
   started: boolean;
   promptTokens: number | undefined;
   readonly request: ChatRequest;
+  /** The running cost of each call that streamed content (failed calls before content cost nothing). */
+  readonly legs: LegCost[];
+}
+
+/** The running cost of one call, priced at the model that served it. */
+interface LegCost {
+  cost: CostSnapshot | undefined;
+  content: boolean;
 }
 
 /**
@@ -315,6 +323,7 @@ export function createRouter(config: RouterConfig): Router {
   ): Observable<StreamingChunk> => {
     let called = false;
     let ended = false;
+    const leg: LegCost = { cost: undefined, content: false };
     let startedAt = 0;
     let firstAt: number | undefined;
     let chars = 0;
@@ -363,6 +372,19 @@ export function createRouter(config: RouterConfig): Router {
         scheduler,
       }),
       circuitBreaker(state.breaker),
+      trackCost(pricing, {
+        estimateTokens,
+        promptTokens: estimatePromptTokens(request, estimateTokens),
+      }),
+      map(({ chunk, cost }) => {
+        leg.cost = cost;
+        if (!leg.content && isContentChunk(chunk)) {
+          leg.content = true;
+          ctx.legs.push(leg);
+        }
+        if (leg.content) chargeSession(ctx, options);
+        return chunk;
+      }),
       tap({
         next(chunk) {
           if (chunk.usage?.completion_tokens !== undefined) {
@@ -454,30 +476,6 @@ export function createRouter(config: RouterConfig): Router {
       stream: (req) => candidateStream(ctx, c, req, options),
     }));
     const [first, ...rest] = legs as [FailoverCandidate, ...FailoverCandidate[]];
-    const costConfig = { estimateTokens, promptTokens: promptTokensOf(ctx) };
-    const costed: MonoTypeOperatorFunction<StreamingChunk> = (source) =>
-      options.budgetUsd === undefined
-        ? source.pipe(
-            trackCost(pricing, costConfig),
-            map(({ chunk, cost }) => {
-              session.costUsd = cost.totalUsd;
-              session.completionTokens = cost.tokens.output + cost.tokens.reasoning;
-              session.estimated = cost.estimated;
-              return chunk;
-            }),
-          )
-        : source.pipe(
-            budget(options.budgetUsd, {
-              ...costConfig,
-              pricing,
-              onCost: (cost) => {
-                session.costUsd = cost.totalUsd;
-                session.completionTokens = cost.tokens.output + cost.tokens.reasoning;
-                session.estimated = cost.estimated;
-              },
-            }),
-          );
-
     return first.stream(request).pipe(
       failover(rest, {
         request,
@@ -520,7 +518,6 @@ export function createRouter(config: RouterConfig): Router {
         : timeouts({ total: options.timeouts.totalMs, scheduler }),
       // Wire keep-alives served the idle timeouts; consumers do not need them.
       filter((chunk) => chunk.choices.length > 0 || chunk.usage !== undefined),
-      costed,
       tap({
         next(chunk) {
           session.chunks++;
@@ -554,6 +551,45 @@ export function createRouter(config: RouterConfig): Router {
         sessionRegistry.finish(session, 'cancelled');
       }),
     );
+  };
+
+  /**
+   * Sums the cost of the calls that streamed content, each priced at its own model, into the
+   * session, and enforces the budget on that sum.
+   */
+  const chargeSession = (ctx: RequestContext, options: ResolvedOptions): void => {
+    const { session } = ctx;
+    let sum = 0;
+    let tokens = 0;
+    let estimated = false;
+    let unpriced: CostSnapshot | undefined;
+    for (const { cost } of ctx.legs) {
+      if (cost === undefined) continue;
+      tokens += cost.tokens.output + cost.tokens.reasoning;
+      estimated ||= cost.estimated;
+      if (cost.totalUsd === null) unpriced ??= cost;
+      else sum += cost.totalUsd;
+    }
+    const total = unpriced === undefined ? sum : null;
+    session.costUsd = total;
+    session.completionTokens = tokens;
+    session.estimated = estimated;
+    const max = options.budgetUsd;
+    if (max === undefined) return;
+    if (unpriced !== undefined) {
+      throw new ValidationError(
+        [
+          {
+            path: 'model',
+            message: `${unpriced.unpricedReason ?? `no price for ${unpriced.provider}/${unpriced.model}`} A budget needs prices: add a pricing override for it.`,
+          },
+        ],
+        { subject: 'budget', provider: unpriced.provider },
+      );
+    }
+    if (total !== null && total > max) {
+      throw new BudgetExceededError(max, total, { provider: session.provider });
+    }
   };
 
   const soonestRetry = (ctx: RequestContext): number | undefined => {
@@ -605,6 +641,7 @@ export function createRouter(config: RouterConfig): Router {
         started: false,
         promptTokens: undefined,
         request,
+        legs: [],
       };
       const shared = new SharedStream(answer(ctx, routes, resolveOptions(main.options)), {
         keepAliveMs: sessionOptions.keepAliveMs ?? 0,

@@ -642,6 +642,57 @@ describe('createRouter: retries, events and requests', () => {
   });
 });
 
+describe('createRouter: cost', () => {
+  it('should price each leg of a resumed answer at the model that served it', () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const dear = fakeProvider({
+        name: 'dear',
+        attempts: {
+          marble: '-a#',
+          values: { a: textChunk('aaaa', { provider: 'dear', model: 'm1' }) },
+          error: 503,
+        },
+      });
+      const free = fakeProvider({
+        name: 'free',
+        attempts: {
+          marble: '-b|',
+          values: { b: textChunk('bbbb', { provider: 'free', model: 'm2' }) },
+        },
+      });
+      const router = createRouter({
+        providers: { dear, free },
+        scheduler: testScheduler,
+        pricing: createPricing({
+          catalog: null,
+          models: {
+            'dear/m1': { input: 0, output: 1_000_000 },
+            'free/m2': { input: 0, output: 0 },
+          },
+        }),
+        defaults: { retry: false },
+        routes: {
+          r: {
+            failover: 'resume',
+            budgetUsd: 10,
+            candidates: [
+              { provider: 'dear', model: 'm1' },
+              { provider: 'free', model: 'm2' },
+            ],
+          },
+        },
+      });
+      routers.push(router);
+      const seen = record(testScheduler, router.stream(ask('r'), { sessionId: 's' }));
+      flush();
+      expect(seen).toEqual(['1:dear:aaaa', '3:free:bbbb', '4:|']);
+      // 'aaaa' is one estimated token at $1 on m1; m2 is free: the answer cost $1, not $0.
+      expect(router.sessions.get('s')).toMatchObject({ costUsd: 1, completionTokens: 2 });
+    });
+  });
+});
+
 describe('createRouter: sessions', () => {
   it('should let a second viewer attach and replay, with one upstream call', () => {
     const testScheduler = createScheduler();
