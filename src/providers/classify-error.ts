@@ -128,7 +128,9 @@ export function classifyProviderError(facts: ProviderErrorFacts): RouterError {
           : kind === 'overloaded' || kind === 'server_error' || isRetryable === true
             ? ' This is usually transient; retry or fail over.'
             : '';
-  return new ProviderError(kind, `${where}: ${said}.${hint}`, {
+  // The provider's message may end with its own full stop: never print two.
+  const sentence = /[.!?]$/.test(said) ? said : `${said}.`;
+  return new ProviderError(kind, `${where}: ${sentence}${hint}`, {
     ...options,
     ...(isRetryable === undefined ? {} : { isRetryable }),
   });
