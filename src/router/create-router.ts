@@ -8,14 +8,11 @@ import {
   defer,
   filter,
   finalize,
-  from,
   identity,
-  ignoreElements,
   map,
   takeUntil,
   tap,
   throwError,
-  timeout,
   timer,
 } from 'rxjs';
 import type { ChatCompletion } from '../chunk/chat-completion';
@@ -37,7 +34,6 @@ import { CircuitOpenError } from '../errors/circuit-open-error';
 import { ProviderError } from '../errors/provider-error';
 import { RateLimitError } from '../errors/rate-limit-error';
 import { hasErrorCode, isRouterError } from '../errors/router-error';
-import { TimeoutError } from '../errors/timeout-error';
 import { UnknownModelError } from '../errors/unknown-model-error';
 import { ValidationError } from '../errors/validation-error';
 import { toAsyncIterable, type BufferedAsyncIterable } from '../flow/to-async-iterable';
@@ -51,7 +47,6 @@ import { SharedStream } from '../operators/share-stream';
 import { timeouts } from '../operators/timeouts';
 import { trackCost } from '../operators/track-cost';
 import type { ChatRequest } from '../request/chat-request';
-import { validateChatRequest } from '../request/validate-chat-request';
 import { SessionRegistry, type SessionRecord } from '../sessions/session-registry';
 import { CandidateRegistry, type CandidateState } from './candidate-registry';
 import { orderCandidates, type StrategyContext } from './order-candidates';
@@ -70,6 +65,8 @@ import {
   type RouterConfig,
 } from './router-config';
 import type { RouterEvent } from './router-events';
+import { startHealthProbes } from './health-probes';
+import { newSessionId, prepareRequest } from './prepare-request';
 import { RouteTable, type ResolvedCandidate, type ResolvedRoute } from './route-table';
 
 /** Retries of each candidate when neither the route nor the defaults say otherwise. */
@@ -87,9 +84,6 @@ export const ROUTER_TIMEOUT_DEFAULTS = {
   idleMs: 30_000,
   totalMs: 600_000,
 } as const satisfies Required<RouteTimeoutOptions>;
-
-/** A probe's request: one token. */
-const PROBE_PROMPT = 'ping';
 
 /** What one routed request keeps while it runs. */
 interface RequestContext {
@@ -611,7 +605,7 @@ export function createRouter(config: RouterConfig): Router {
       }
       const { signal } = options;
       if (signal?.aborted === true) throw abortReason(signal);
-      const { request, fallbackModels } = prepare(input);
+      const { request, fallbackModels } = prepareRequest(input);
       const routes: ResolvedRoute[] = [];
       const main = table.resolve(request.model);
       if (main === undefined) throw new UnknownModelError(request.model, table.keys());
@@ -686,70 +680,10 @@ export function createRouter(config: RouterConfig): Router {
     };
   };
 
-  // Probes.
-  const probes = new Subscription();
-  const probeOptions = healthOptions.probes;
-  if (probeOptions !== undefined) {
-    probes.add(
-      timer(probeOptions.intervalMs, probeOptions.intervalMs, scheduler).subscribe(() => {
-        for (const [key, c] of table.staticCandidates()) {
-          const state = registry.get(key, c.providerKey, c.provider, c.model, true);
-          if (state.probing) continue;
-          state.probing = true;
-          const started = now();
-          const timeoutMs = probeOptions.timeoutMs ?? 10_000;
-          const check$: Observable<unknown> =
-            probeOptions.kind === 'healthCheck' && c.provider.healthCheck !== undefined
-              ? defer(() => from((c.provider.healthCheck as () => Promise<void>).call(c.provider)))
-              : c.provider
-                  .stream({
-                    model: c.model,
-                    messages: [{ role: 'user', content: PROBE_PROMPT }],
-                    max_tokens: 1,
-                  })
-                  .pipe(ignoreElements());
-          const done = (ok: boolean, error?: unknown): void => {
-            state.probing = false;
-            const latencyMs = now() - started;
-            const code = isRouterError(error) ? error.code : undefined;
-            state.lastProbe = { at: now(), ok, latencyMs, ...(code === undefined ? {} : { code }) };
-            emit({
-              type: 'probe',
-              at: now(),
-              candidate: key,
-              ok,
-              latencyMs,
-              ...(code === undefined ? {} : { code }),
-            });
-            if (ok && probeOptions.closeBreakerOnSuccess !== false && !state.breaker.closed) {
-              state.breaker.close();
-            }
-          };
-          probes.add(
-            check$
-              .pipe(
-                timeout({
-                  first: timeoutMs,
-                  scheduler,
-                  with: () =>
-                    throwError(
-                      () => new TimeoutError('total', timeoutMs, { provider: c.providerKey }),
-                    ),
-                }),
-              )
-              .subscribe({
-                error: (error: unknown) => {
-                  done(false, error);
-                },
-                complete: () => {
-                  done(true);
-                },
-              }),
-          );
-        }
-      }),
-    );
-  }
+  const probes =
+    healthOptions.probes === undefined
+      ? new Subscription()
+      : startHealthProbes({ options: healthOptions.probes, table, registry, scheduler, emit });
 
   const health = (): HealthSnapshot => ({ at: now(), candidates: registry.snapshot() });
 
@@ -856,61 +790,4 @@ function abortReason(signal: AbortSignal): unknown {
   return reason instanceof Error
     ? reason
     : new CancelledError('The stream was aborted through its signal.', { cause: reason });
-}
-
-let sequence = 0;
-
-/** A unique session id: `sess_` + random hex (or a counter where `crypto` is missing). */
-function newSessionId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  const random =
-    c?.randomUUID?.().replaceAll('-', '') ??
-    `${Date.now().toString(16)}${(++sequence).toString(16)}`;
-  return `sess_${random}`;
-}
-
-/** Validates the request and takes the per-request fallbacks out of it. */
-function prepare(input: unknown): {
-  request: ChatRequest;
-  fallbackModels: { model: string; path: string }[];
-} {
-  const validated = validateChatRequest(input) as ChatRequest & {
-    models?: unknown;
-    fallbacks?: unknown;
-  };
-  const { models, fallbacks, ...request } = validated;
-  const fallbackModels: { model: string; path: string }[] = [];
-  if (models !== undefined) {
-    if (!Array.isArray(models)) {
-      throw new ValidationError([{ path: 'models', message: 'expected an array of model names' }]);
-    }
-    models.forEach((m: unknown, i) => {
-      if (typeof m !== 'string' || m === '') {
-        throw new ValidationError([
-          { path: `models[${i}]`, message: 'expected a non-empty model name' },
-        ]);
-      }
-      if (m !== request.model) fallbackModels.push({ model: m, path: `models[${i}]` });
-    });
-  }
-  if (fallbacks !== undefined) {
-    if (!Array.isArray(fallbacks)) {
-      throw new ValidationError([
-        { path: 'fallbacks', message: 'expected an array of model names (or {model} objects)' },
-      ]);
-    }
-    fallbacks.forEach((f: unknown, i) => {
-      const model = typeof f === 'string' ? f : (f as { model?: unknown } | null)?.model;
-      if (typeof model !== 'string' || model === '') {
-        throw new ValidationError([
-          {
-            path: `fallbacks[${i}]`,
-            message: 'expected a model name or an object with a non-empty "model"',
-          },
-        ]);
-      }
-      fallbackModels.push({ model, path: `fallbacks[${i}]` });
-    });
-  }
-  return { request, fallbackModels };
 }
