@@ -437,6 +437,23 @@ export function createRouter(config: RouterConfig): Router {
           end('cancelled');
         }
       }),
+      catchError((error: unknown) => {
+        // A 429 with no hint cools its provider for `cooldownMs`: a retry of this candidate
+        // waits for that too, so nothing calls the provider while it cools down.
+        if (
+          error instanceof RateLimitError &&
+          error.retryAfterMs === undefined &&
+          error.isRetryable
+        ) {
+          throw new RateLimitError(error.message, {
+            provider: error.provider,
+            status: error.status,
+            retryAfterMs: cooldownMs,
+            cause: error,
+          });
+        }
+        throw error;
+      }),
     );
   };
 
