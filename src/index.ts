@@ -34,3 +34,16 @@ export type {
   SimulatorScenario,
   SimulateCommandOptions,
 } from './simulator/index';
+
+// The OpenAI-compatible gateway and its logger (node:http, prom-client, winston)
+export { startGateway, toOpenAIError } from './gateway/index';
+export type {
+  Gateway,
+  GatewayOptions,
+  MappedError,
+  OpenAIErrorObject,
+  RequestOutcome,
+  RequestRecord,
+} from './gateway/index';
+export { createLogger, redact } from './logging/index';
+export type { LoggerOptions } from './logging/index';

@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import { gatewayError, type MappedError } from './openai-error';
+
+/** The parsed body, or the error response to send instead. */
+export type JsonBodyResult =
+  | { ok: true; body: Record<string, unknown> }
+  | { ok: false; error: MappedError; closeConnection: boolean };
+
+function tooLarge(limit: number): JsonBodyResult {
+  return {
+    ok: false,
+    error: gatewayError(
+      413,
+      `The request body is larger than the gateway's limit of ${limit} bytes. Send a shorter request, or raise server.bodyLimitBytes.`,
+      'request_too_large',
+    ),
+    closeConnection: true,
+  };
+}
+
+function invalid(message: string, code: string): JsonBodyResult {
+  return { ok: false, error: gatewayError(400, message, code), closeConnection: false };
+}
+
+/**
+ * Reads a JSON object body of at most `limit` bytes.
+ *
+ * 1. A declared `Content-Length` over the limit is refused before reading anything.
+ * 2. A body that grows past the limit stops being read: nothing more is kept, and the caller
+ *    answers 413 and closes the connection (`closeConnection`), so memory stays bounded.
+ * 3. Invalid JSON gets a 400 naming the problem and where; a body that is not a JSON object gets
+ *    a 400 saying what it is.
+ * 4. A connection that closes mid-body resolves `undefined`: there is nobody to answer.
+ */
+export function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<JsonBodyResult | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(tooLarge(limit));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (result: JsonBodyResult | undefined): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        chunks.length = 0;
+        req.pause();
+        settle(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      const [only] = chunks;
+      const text = (
+        chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks)
+      ).toString('utf8');
+      settle(parseObject(text));
+    };
+    const onClose = (): void => {
+      settle(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+  });
+}
+
+/** Parses `text` as a JSON object, or says precisely why it is not one. */
+export function parseObject(text: string): JsonBodyResult {
+  if (text.trim() === '') {
+    return invalid(
+      'The request body is empty: send a JSON object such as {"model": "...", "messages": [...]}.',
+      'invalid_json',
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return invalid(
+      `The request body is not valid JSON (${detail}). Send a JSON object with Content-Type: application/json.`,
+      'invalid_json',
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return invalid(`The request body must be a JSON object, got ${what}.`, 'invalid_json');
+  }
+  return { ok: true, body: value as Record<string, unknown> };
+}
