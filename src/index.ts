@@ -47,3 +47,21 @@ export type {
 } from './gateway/index';
 export { createLogger, redact } from './logging/index';
 export type { LoggerOptions } from './logging/index';
+
+// Config files, the embedded simulator default (the CLI's `serve` and `chat`)
+export {
+  buildRouterConfig,
+  embeddedDefaultConfig,
+  findDefaultConfigFile,
+  loadConfigFile,
+  loadGatewayConfig,
+  parseConfig,
+  startEmbeddedDefault,
+} from './config/index';
+export type {
+  EmbeddedDefault,
+  GatewayFileConfig,
+  LoadedGatewayConfig,
+  ParseConfigOptions,
+  ProviderFileConfig,
+} from './config/index';
