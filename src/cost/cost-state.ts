@@ -37,18 +37,29 @@ export function advanceCostState(
   chunk: StreamingChunk,
   estimateTokens: TokenEstimator,
 ): CostState {
+  const next = { ...state };
+  accumulateCostState(next, chunk, estimateTokens);
+  return next;
+}
+
+/**
+ * {@link advanceCostState} in place: for a hot path that owns its state and prices it only when
+ * asked (the router, once per call rather than once per chunk).
+ */
+export function accumulateCostState(
+  state: CostState,
+  chunk: StreamingChunk,
+  estimateTokens: TokenEstimator,
+): void {
   const model = chunk.model !== '' ? chunk.model : state.model;
+  state.provider = chunk.provider;
+  state.model = model;
   if (chunk.usage !== undefined) {
-    return {
-      ...state,
-      provider: chunk.provider,
-      model,
-      usage: chunk.usage,
-      output: 0,
-      reasoning: 0,
-    };
+    state.usage = chunk.usage;
+    state.output = 0;
+    state.reasoning = 0;
+    return;
   }
-  let { output, reasoning } = state;
   const count = (text: string | null | undefined): number => {
     if (typeof text !== 'string' || text === '') return 0;
     const tokens = estimateTokens(text, model);
@@ -56,13 +67,12 @@ export function advanceCostState(
     return Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
   };
   for (const { delta } of chunk.choices) {
-    output += count(delta.content) + count(delta.refusal);
-    reasoning += count(delta.reasoning);
+    state.output += count(delta.content) + count(delta.refusal);
+    state.reasoning += count(delta.reasoning);
     for (const call of delta.tool_calls ?? []) {
-      output += count(call.function.name) + count(call.function.arguments);
+      state.output += count(call.function.name) + count(call.function.arguments);
     }
   }
-  return { ...state, provider: chunk.provider, model, output, reasoning };
 }
 
 /** The {@link CostSnapshot} of `state`, priced by `pricing`. */

@@ -3,9 +3,9 @@ import {
   catchError,
   concat,
   defer,
-  mergeMap,
   throwError,
   type MonoTypeOperatorFunction,
+  type OperatorFunction,
 } from 'rxjs';
 import type { ChunkChoice, ChunkDelta, StreamingChunk, Usage } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
@@ -263,7 +263,7 @@ export function failover(
         defer(() => {
           answer.legs.push(leg);
           return concat(
-            withFlow(flow, leg.stream$).pipe(mergeMap((chunk) => onChunk(leg, chunk))),
+            withFlow(flow, leg.stream$).pipe(flattenSync((chunk) => onChunk(leg, chunk))),
             defer(() => onComplete(leg)),
           );
         }).pipe(catchError((error: unknown) => onError(leg, error)));
@@ -603,6 +603,34 @@ function regenerateLeg(c: FailoverCandidate, request: ChatRequest, emitted: stri
   );
   leg.prefix = emitted;
   return leg;
+}
+
+/**
+ * `mergeMap` to an array, without its per-value inner subscription: each value's results are
+ * emitted synchronously, in order. A throwing `project` errors the stream.
+ */
+function flattenSync<T, R>(project: (value: T) => readonly R[]): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((subscriber) =>
+      source.subscribe({
+        next(value) {
+          let results: readonly R[];
+          try {
+            results = project(value);
+          } catch (error: unknown) {
+            subscriber.error(error);
+            return;
+          }
+          for (const result of results) subscriber.next(result);
+        },
+        error: (error: unknown) => {
+          subscriber.error(error);
+        },
+        complete: () => {
+          subscriber.complete();
+        },
+      }),
+    );
 }
 
 /** Subscribes to `source` with `flow` installed, whenever the subscription happens. */

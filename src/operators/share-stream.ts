@@ -259,7 +259,9 @@ export class SharedStream<T> {
   }
 
   #broadcast(): void {
-    for (const reader of [...this.#readers]) this.#drain(reader);
+    // No copy: a reader that leaves during the loop is skipped, one that joins is drained
+    // already (its cursor guards against a second delivery).
+    for (const reader of this.#readers) this.#drain(reader);
   }
 
   #drain(reader: Reader<T>): void {

@@ -20,6 +20,12 @@ import { toCompletion } from '../chunk/collect-completion';
 import type { StreamingChunk } from '../chunk/streaming-chunk';
 import { computeCost } from '../cost/compute-cost';
 import type { CostSnapshot } from '../cost/cost-snapshot';
+import {
+  accumulateCostState,
+  initialCostState,
+  snapshotCostState,
+  type CostState,
+} from '../cost/cost-state';
 import { estimatePromptTokens } from '../cost/estimate-prompt-tokens';
 import { defaultPricing } from '../cost/pricing';
 import { NO_TOKENS } from '../cost/token-counts';
@@ -45,7 +51,6 @@ import { isContentChunk } from '../operators/is-content-chunk';
 import { retryBackoff } from '../operators/retry-backoff';
 import { SharedStream } from '../operators/share-stream';
 import { timeouts } from '../operators/timeouts';
-import { trackCost } from '../operators/track-cost';
 import type { ChatRequest } from '../request/chat-request';
 import { SessionRegistry, type SessionRecord } from '../sessions/session-registry';
 import { CandidateRegistry, type CandidateState } from './candidate-registry';
@@ -99,7 +104,8 @@ interface RequestContext {
 
 /** The running cost of one call, priced at the model that served it. */
 interface LegCost {
-  cost: CostSnapshot | undefined;
+  /** Token counts so far (mutated per chunk), priced when needed. */
+  state: CostState;
   content: boolean;
 }
 
@@ -317,7 +323,14 @@ export function createRouter(config: RouterConfig): Router {
   ): Observable<StreamingChunk> => {
     let called = false;
     let ended = false;
-    const leg: LegCost = { cost: undefined, content: false };
+    const leg: LegCost = {
+      state: initialCostState(
+        request === ctx.request
+          ? promptTokensOf(ctx)
+          : estimatePromptTokens(request, estimateTokens),
+      ),
+      content: false,
+    };
     let startedAt = 0;
     let firstAt: number | undefined;
     let chars = 0;
@@ -366,21 +379,15 @@ export function createRouter(config: RouterConfig): Router {
         scheduler,
       }),
       circuitBreaker(state.breaker),
-      trackCost(pricing, {
-        estimateTokens,
-        promptTokens: estimatePromptTokens(request, estimateTokens),
-      }),
-      map(({ chunk, cost }) => {
-        leg.cost = cost;
-        if (!leg.content && isContentChunk(chunk)) {
-          leg.content = true;
-          ctx.legs.push(leg);
-        }
-        if (leg.content) chargeSession(ctx, options);
-        return chunk;
-      }),
       tap({
         next(chunk) {
+          accumulateCostState(leg.state, chunk, estimateTokens);
+          if (!leg.content && isContentChunk(chunk)) {
+            leg.content = true;
+            ctx.legs.push(leg);
+          }
+          // Priced per chunk only to enforce a budget; otherwise when the session is read.
+          if (leg.content && options.budgetUsd !== undefined) chargeSession(ctx, options);
           if (chunk.usage?.completion_tokens !== undefined) {
             completionTokens = chunk.usage.completion_tokens;
           }
@@ -566,25 +573,31 @@ export function createRouter(config: RouterConfig): Router {
 
   /**
    * Sums the cost of the calls that streamed content, each priced at its own model, into the
-   * session, and enforces the budget on that sum.
+   * session. Returns the snapshot of a call that has no price, if any.
    */
-  const chargeSession = (ctx: RequestContext, options: ResolvedOptions): void => {
+  const priceSession = (ctx: RequestContext): CostSnapshot | undefined => {
     const { session } = ctx;
+    if (ctx.legs.length === 0) return undefined; // nothing billed yet: the cost stays unknown
     let sum = 0;
     let tokens = 0;
     let estimated = false;
     let unpriced: CostSnapshot | undefined;
-    for (const { cost } of ctx.legs) {
-      if (cost === undefined) continue;
+    for (const leg of ctx.legs) {
+      const cost = snapshotCostState(leg.state, pricing);
       tokens += cost.tokens.output + cost.tokens.reasoning;
       estimated ||= cost.estimated;
       if (cost.totalUsd === null) unpriced ??= cost;
       else sum += cost.totalUsd;
     }
-    const total = unpriced === undefined ? sum : null;
-    session.costUsd = total;
+    session.costUsd = unpriced === undefined ? sum : null;
     session.completionTokens = tokens;
     session.estimated = estimated;
+    return unpriced;
+  };
+
+  /** {@link priceSession}, then the budget on the sum. */
+  const chargeSession = (ctx: RequestContext, options: ResolvedOptions): void => {
+    const unpriced = priceSession(ctx);
     const max = options.budgetUsd;
     if (max === undefined) return;
     if (unpriced !== undefined) {
@@ -598,8 +611,9 @@ export function createRouter(config: RouterConfig): Router {
         { subject: 'budget', provider: unpriced.provider },
       );
     }
+    const total = ctx.session.costUsd;
     if (total !== null && total > max) {
-      throw new BudgetExceededError(max, total, { provider: session.provider });
+      throw new BudgetExceededError(max, total, { provider: ctx.session.provider });
     }
   };
 
@@ -653,6 +667,10 @@ export function createRouter(config: RouterConfig): Router {
         promptTokens: undefined,
         request,
         legs: [],
+      };
+      // Cost is priced when the session is read, not per chunk.
+      session.refresh = () => {
+        priceSession(ctx);
       };
       const shared = new SharedStream(answer(ctx, routes, resolveOptions(main.options)), {
         keepAliveMs: sessionOptions.keepAliveMs ?? 0,

@@ -9,6 +9,8 @@ import type { SessionError, SessionInfo, SessionState } from './session-info';
 export interface SessionRecord extends SessionInfo {
   /** The recorded stream its viewers attach to. */
   shared: SharedStream<StreamingChunk> | undefined;
+  /** Brings lazily computed fields (cost) up to date; called before each snapshot. */
+  refresh: (() => void) | undefined;
 }
 
 /** Options of {@link SessionRegistry}. */
@@ -98,6 +100,7 @@ export class SessionRegistry {
       lastError: undefined,
       viewers: 0,
       shared: undefined,
+      refresh: undefined,
     };
     this.#live.set(id, record);
     this.changed(record);
@@ -116,6 +119,9 @@ export class SessionRegistry {
     error?: unknown,
   ): void {
     if (isFinished(record.state)) return;
+    // Final figures, then let go of the pipeline's state.
+    record.refresh?.();
+    record.refresh = undefined;
     record.state = state;
     record.endedAt = this.#options.now();
     if (error !== undefined) record.lastError = toSessionError(error);
@@ -223,6 +229,7 @@ export class SessionRegistry {
 
 /** A copy of a record's public fields. */
 export function snapshot(record: SessionRecord): SessionInfo {
-  const { shared: _shared, ...info } = record;
-  return { ...info };
+  record.refresh?.();
+  const { shared: _shared, refresh: _refresh, ...info } = record;
+  return info;
 }
