@@ -4,7 +4,7 @@ import { IncompleteStreamError } from '../errors/incomplete-stream-error';
 import { ParseError } from '../errors/parse-error';
 import { isRouterError } from '../errors/router-error';
 import { currentFlow } from '../flow/flow-control';
-import { openBody, type ByteBody } from '../sse/read-body';
+import { openBody, type BodyReader, type ByteBody } from '../sse/read-body';
 import { createSseDecoder, type SseDecoderOptions } from '../sse/sse-decoder';
 import { createAnthropicDecoder } from './anthropic/anthropic-stream-decoder';
 import { createGoogleDecoder } from './google/google-stream-decoder';
@@ -72,6 +72,9 @@ export function decodeProviderStream(
     let chunks = 0;
     // Set by the decoder's callbacks when a terminal event arrives.
     let done = false as boolean;
+    // Set when the stream completed on its terminal event, before the body ended.
+    let finishedEarly = false;
+    const isWebStream = typeof (body as Partial<ReadableStream>).getReader === 'function';
     const open = (): boolean => !subscriber.closed;
     const decoder = factory({
       provider,
@@ -188,6 +191,7 @@ export function decodeProviderStream(
         sse.feed(result.value);
         await drain();
         if (done) {
+          finishedEarly = true;
           subscriber.complete();
           return;
         }
@@ -199,9 +203,35 @@ export function decodeProviderStream(
     });
 
     return () => {
-      reader.release();
+      // A Node body (an async iterable) is read to its end, bounded by the HTTP client's body
+      // timeout; a web ReadableStream has no such bound, so it is cancelled at once.
+      if (finishedEarly && !isWebStream) void readToEnd(reader);
+      else reader.release();
     };
   });
+}
+
+/** How many pieces may follow a terminal event before the body is released unread. */
+const PIECES_AFTER_TERMINAL = 4;
+
+/**
+ * Reads what follows the terminal event (normally nothing but the end of the body), then
+ * releases the body. Releasing a body before its end aborts it (Node builds an AbortError and
+ * undici a RequestAbortedError for each response, and the connection may not be reused); the end
+ * usually arrives with the terminal event. A body that keeps sending is released after a few
+ * pieces; one that neither sends nor ends is bounded by the HTTP client's body timeout (undici's
+ * `bodyTimeout`), which is why web streams are not read this way.
+ */
+async function readToEnd(reader: BodyReader): Promise<void> {
+  try {
+    for (let i = 0; i < PIECES_AFTER_TERMINAL; i++) {
+      if ((await reader.read()).done === true) return;
+    }
+  } catch {
+    // The answer is complete already: a failure after it changes nothing.
+  } finally {
+    reader.release();
+  }
 }
 
 function describe(cause: unknown): string {

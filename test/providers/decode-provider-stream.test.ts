@@ -143,8 +143,10 @@ describe('decodeProviderStream', () => {
 
       const chunks = await lastValueFrom(chunks$.pipe(toArray()));
       expect(contents(chunks)).toEqual(['Hi']);
+      await flush();
       expect(body.iterators).toBe(1);
-      expect(body.reads).toBe(1);
+      expect(body.reads).toBe(2); // the piece, then the end of the body (read, not aborted)
+      expect(body.returns).toBe(1);
     });
 
     it('should not lock or pull a ReadableStream until subscribed', async () => {
@@ -237,7 +239,7 @@ describe('decodeProviderStream', () => {
       expect(chunks).toEqual([]);
       expect(error).toBeInstanceOf(TypeError);
       expect((error as Error).message).toMatch(/already being read or was consumed/);
-      expect(body.reads).toBe(1);
+      expect(body.reads).toBe(3); // the first subscription's: the answer, the extra piece, the end
     });
 
     it('should error a concurrent second subscription rather than split the body', async () => {
@@ -284,15 +286,27 @@ describe('decodeProviderStream', () => {
       expect(spy.pulls).toBe(pulls);
     });
 
-    it('should release the body on [DONE] although bytes remain', async () => {
+    it('should complete on [DONE] and read the rest of a Node body to its end, undecoded', async () => {
       const body = new SpyBody([
         bytes(delta('Hi', 'stop')),
         bytes(DONE, delta('after done')),
-        bytes(delta('never read')),
+        bytes(delta('read, never decoded')),
       ]);
       const chunks = await lastValueFrom(decodeProviderStream('openai', body).pipe(toArray()));
       expect(contents(chunks)).toEqual(['Hi']);
-      expect(body.reads).toBe(2);
+      await flush();
+      expect(body.reads).toBe(4); // 2 pieces to [DONE], the piece after it, the end
+      expect(body.returns).toBe(1);
+      expect(body.readsAfterReturn).toBe(0);
+    });
+
+    it('should release a Node body that keeps sending after [DONE] after a few pieces', async () => {
+      const after = Array.from({ length: 20 }, (_, i) => bytes(delta(`junk ${i}`)));
+      const body = new SpyBody([bytes(delta('Hi', 'stop'), DONE), ...after]);
+      const chunks = await lastValueFrom(decodeProviderStream('openai', body).pipe(toArray()));
+      expect(contents(chunks)).toEqual(['Hi']);
+      await flush();
+      expect(body.reads).toBe(5); // the answer, then at most 4 pieces
       expect(body.returns).toBe(1);
       expect(body.readsAfterReturn).toBe(0);
     });
