@@ -60,19 +60,29 @@ export function accumulateCostState(
     state.reasoning = 0;
     return;
   }
-  const count = (text: string | null | undefined): number => {
-    if (typeof text !== 'string' || text === '') return 0;
-    const tokens = estimateTokens(text, model);
-    // A broken estimator must not turn the cost into NaN.
-    return Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
-  };
   for (const { delta } of chunk.choices) {
-    state.output += count(delta.content) + count(delta.refusal);
-    state.reasoning += count(delta.reasoning);
+    state.output +=
+      countTokens(delta.content, model, estimateTokens) +
+      countTokens(delta.refusal, model, estimateTokens);
+    state.reasoning += countTokens(delta.reasoning, model, estimateTokens);
     for (const call of delta.tool_calls ?? []) {
-      state.output += count(call.function.name) + count(call.function.arguments);
+      state.output +=
+        countTokens(call.function.name, model, estimateTokens) +
+        countTokens(call.function.arguments, model, estimateTokens);
     }
   }
+}
+
+/** The estimated tokens of a text; 0 for none, and for an estimator that returns nonsense. */
+function countTokens(
+  text: string | null | undefined,
+  model: string,
+  estimateTokens: TokenEstimator,
+): number {
+  if (typeof text !== 'string' || text === '') return 0;
+  const tokens = estimateTokens(text, model);
+  // A broken estimator must not turn the cost into NaN.
+  return Number.isFinite(tokens) && tokens > 0 ? tokens : 0;
 }
 
 /** The {@link CostSnapshot} of `state`, priced by `pricing`. */

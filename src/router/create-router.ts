@@ -333,7 +333,6 @@ export function createRouter(config: RouterConfig): Router {
     };
     let startedAt = 0;
     let firstAt: number | undefined;
-    let chars = 0;
     let completionTokens: number | undefined;
     const call$ = defer(() => {
       called = true;
@@ -395,13 +394,13 @@ export function createRouter(config: RouterConfig): Router {
             firstAt = now();
             state.addTtft(firstAt - startedAt);
           }
-          for (const choice of chunk.choices) chars += choice.delta.content?.length ?? 0;
         },
         complete() {
           const t = now();
           state.record('success', t);
           if (firstAt !== undefined) {
-            state.throughput.add(completionTokens ?? Math.ceil(chars / 4), t - firstAt);
+            const tokens = completionTokens ?? Math.ceil(leg.state.output + leg.state.reasoning);
+            state.throughput.add(tokens, t - firstAt);
           }
           end('success');
         },
@@ -518,9 +517,6 @@ export function createRouter(config: RouterConfig): Router {
           });
         },
       }),
-      tap((chunk) => {
-        if (!ctx.started && isContentChunk(chunk)) ctx.started = true;
-      }),
       catchError((error: unknown) => {
         if (!ctx.started && ctx.attempts.size > 0 && isFailoverableError(error)) {
           throw new AllProvidersFailedError(
@@ -541,6 +537,8 @@ export function createRouter(config: RouterConfig): Router {
           session.chunks++;
           if (chunk.usage !== undefined) session.usage = chunk.usage;
           if (session.state === 'pending' && isContentChunk(chunk)) {
+            // Chunks reach here synchronously from failover: the catchError above sees this.
+            ctx.started = true;
             session.state = 'streaming';
             session.ttftMs = now() - session.startedAt;
           }
