@@ -210,6 +210,8 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
             }
           }
           write(`id: ${id}\ndata: ${JSON.stringify(out)}\n\n`);
+          // The first frame goes out at once (time to first token); later ones are batched.
+          if (id === 0) flush();
         },
         error(error: unknown) {
           fail(error);

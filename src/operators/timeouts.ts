@@ -3,6 +3,7 @@ import {
   asyncScheduler,
   type MonoTypeOperatorFunction,
   Subscription,
+  type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
 import type { StreamingChunk } from '../chunk/streaming-chunk';
@@ -108,7 +109,6 @@ export function timeouts<T extends StreamingChunk>(
   return (source) =>
     new Observable<T>((subscriber) => {
       let firstTokenClock: Subscription | undefined;
-      let idleClock: Subscription | undefined;
       const upstream = new Subscription();
       let lastProvider: string | undefined;
       let stopped = false;
@@ -130,9 +130,30 @@ export function timeouts<T extends StreamingChunk>(
               subscriber.error(new TimeoutError(kind, ms, { provider: provider ?? lastProvider }));
             }, ms);
 
+      // The idle clock is not re-armed per chunk (a timer cleared and set per chunk is costly at
+      // thousands of chunks per second): each chunk notes the time, and when the clock fires
+      // early it re-arms itself for what is left of the quiet period.
+      let lastActivity = scheduler.now();
+      const armIdle = (ms: number | undefined): Subscription | undefined =>
+        ms === undefined
+          ? undefined
+          : scheduler.schedule(function (this: SchedulerAction<unknown>) {
+              if (stopped) return;
+              const quiet = scheduler.now() - lastActivity;
+              if (quiet < ms) {
+                this.schedule(undefined, ms - quiet);
+                return;
+              }
+              stopClocks();
+              upstream.unsubscribe();
+              subscriber.error(
+                new TimeoutError('idle', ms, { provider: provider ?? lastProvider }),
+              );
+            }, ms);
+
       // Armed before subscribing, so a chunk emitted synchronously on subscription counts.
       firstTokenClock = arm('first-token', firstTokenMs);
-      idleClock = arm('idle', idleMs);
+      const idleClock = armIdle(idleMs);
       const totalClock = arm('total', totalMs);
 
       upstream.add(
@@ -144,10 +165,7 @@ export function timeouts<T extends StreamingChunk>(
               firstTokenClock.unsubscribe();
               firstTokenClock = undefined;
             }
-            if (idleClock !== undefined) {
-              idleClock.unsubscribe();
-              idleClock = arm('idle', idleMs);
-            }
+            if (idleClock !== undefined) lastActivity = scheduler.now();
             subscriber.next(chunk);
           },
           error(error: unknown) {
