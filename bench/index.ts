@@ -4,17 +4,43 @@ import { benchDecodeHeap, formatHeapResult } from './decode-heap';
 import { benchDecodeFormat, formatResultTables } from './decode.bench';
 import { pieceSize } from './feeds';
 import { loadBundledDecoder } from './bundled-decoder';
+import { runGatewayBenchFromEnv } from './gateway/main';
 import { grouped, megabytes } from './report';
 
+/** The benchmarks, in the order they run. */
+const benchmarks = ['decode', 'gateway'] as const;
+type Benchmark = (typeof benchmarks)[number];
+
 /**
- * `npm run bench`: decode throughput against the floor and the openai SDK, and heap growth on a
- * 100 MiB stream. Benchmarks, not tests: they print figures and never fail on a missed target.
+ * `npm run bench`: every benchmark; `npm run bench -- gateway` (or `BENCH_ONLY=gateway`): only
+ * the ones named. Benchmarks, not tests: they print figures and never fail on a missed target
+ * (the gateway bench fails when a stream fails).
+ */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const named = args.length > 0 ? args : (process.env.BENCH_ONLY?.split(',') ?? [...benchmarks]);
+  const selected = named.map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of selected) {
+    if (!(benchmarks as readonly string[]).includes(name)) {
+      throw new Error(`unknown benchmark "${name}" (expected ${benchmarks.join(', ')})`);
+    }
+  }
+  const runs: Record<Benchmark, () => Promise<void>> = {
+    decode: runDecodeBench,
+    gateway: runGatewayBenchFromEnv,
+  };
+  for (const name of benchmarks) if (selected.includes(name)) await runs[name]();
+}
+
+/**
+ * The decode benchmark: decode throughput against the floor and the openai SDK, and heap growth
+ * on a 100 MiB stream.
  *
  * Environment: `BENCH_ROUNDS` (default 7), `BENCH_TOKENS` (default 200000),
  * `BENCH_FORMATS` (comma-separated, default `openai,anthropic,google`), `BENCH_PIECE_KIB`
  * (default 16), `BENCH_HEAP=0` to skip the heap run.
  */
-async function main(): Promise<void> {
+async function runDecodeBench(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   const tokens = Number(process.env.BENCH_TOKENS ?? 200_000);
   const formats = (process.env.BENCH_FORMATS ?? 'openai,anthropic,google')
