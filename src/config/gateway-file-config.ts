@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import {
   candidateConfigSchema,
+  healthOptionsSchema,
   routeOptionsSchema,
   routeOptionsShape,
+  sessionOptionsSchema,
   type CandidateConfig,
   type HealthOptions,
   type RouteConfig,
@@ -194,28 +196,8 @@ export const gatewayFileConfigSchema: z.ZodType<GatewayFileConfig> = z.strictObj
     .optional(),
   cooldownMs: nonNegative.optional(),
   pricing: z.record(z.string().min(1), priceOverrideSchema).optional(),
-  sessions: z
-    .strictObject({
-      maxFinished: z.number().int().nonnegative().optional(),
-      finishedTtlMs: nonNegative.optional(),
-      keepAliveMs: nonNegative.optional(),
-    })
-    .optional(),
-  health: z
-    .strictObject({
-      intervalMs: positiveInt.optional(),
-      windowMs: positiveInt.optional(),
-      latencySamples: positiveInt.optional(),
-      probes: z
-        .strictObject({
-          intervalMs: positiveInt,
-          timeoutMs: positiveInt.optional(),
-          kind: z.enum(['request', 'healthCheck']).optional(),
-          closeBreakerOnSuccess: z.boolean().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
+  sessions: sessionOptionsSchema.optional(),
+  health: healthOptionsSchema.optional(),
   server: z
     .strictObject({
       host: z.string().min(1).optional(),

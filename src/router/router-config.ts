@@ -233,34 +233,36 @@ const providerSchema = z.custom<Provider>(
   { message: 'expected a Provider (an object with a name and stream(request))' },
 );
 
+/** {@link SessionOptions}, checked. */
+export const sessionOptionsSchema = z.strictObject({
+  maxFinished: z.number().int().nonnegative().optional(),
+  finishedTtlMs: nonNegative.optional(),
+  keepAliveMs: nonNegative.optional(),
+});
+
+/** {@link HealthOptions}, checked. */
+export const healthOptionsSchema = z.strictObject({
+  intervalMs: positiveInt.optional(),
+  windowMs: positiveInt.optional(),
+  latencySamples: positiveInt.optional(),
+  probes: z
+    .strictObject({
+      intervalMs: positiveInt,
+      timeoutMs: positiveInt.optional(),
+      kind: z.enum(['request', 'healthCheck']).optional(),
+      closeBreakerOnSuccess: z.boolean().optional(),
+    })
+    .optional(),
+});
+
 const routerConfigSchema = z.looseObject({
   providers: z.record(z.string().min(1), providerSchema),
   routes: z.record(z.string().min(1), routeConfigSchema),
   defaults: routeOptionsSchema.optional(),
   breaker: z.looseObject({}).optional(),
   cooldownMs: nonNegative.optional(),
-  sessions: z
-    .strictObject({
-      maxFinished: z.number().int().nonnegative().optional(),
-      finishedTtlMs: nonNegative.optional(),
-      keepAliveMs: nonNegative.optional(),
-    })
-    .optional(),
-  health: z
-    .strictObject({
-      intervalMs: positiveInt.optional(),
-      windowMs: positiveInt.optional(),
-      latencySamples: positiveInt.optional(),
-      probes: z
-        .strictObject({
-          intervalMs: positiveInt,
-          timeoutMs: positiveInt.optional(),
-          kind: z.enum(['request', 'healthCheck']).optional(),
-          closeBreakerOnSuccess: z.boolean().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
+  sessions: sessionOptionsSchema.optional(),
+  health: healthOptionsSchema.optional(),
 });
 
 /**
