@@ -110,6 +110,11 @@ export class CandidateRegistry {
     return state;
   }
 
+  /** The state of a candidate if it has one, without making it. */
+  peek(key: string): CandidateState | undefined {
+    return this.#states.get(key);
+  }
+
   all(): CandidateState[] {
     return [...this.#states.values()];
   }

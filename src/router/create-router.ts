@@ -106,7 +106,6 @@ interface RequestContext {
 interface LegCost {
   /** Token counts so far (mutated per chunk), priced when needed. */
   state: CostState;
-  content: boolean;
 }
 
 /**
@@ -200,7 +199,7 @@ export function createRouter(config: RouterConfig): Router {
       return turn;
     },
     random,
-    latency: (key) => registry.all().find((s) => s.key === key)?.ewmaTtftMs,
+    latency: (key) => registry.peek(key)?.ewmaTtftMs,
     cost(c) {
       const price = pricing.resolve(c.provider.name, c.model);
       if (!price.priced) return undefined;
@@ -329,11 +328,9 @@ export function createRouter(config: RouterConfig): Router {
           ? promptTokensOf(ctx)
           : estimatePromptTokens(request, estimateTokens),
       ),
-      content: false,
     };
     let startedAt = 0;
     let firstAt: number | undefined;
-    let completionTokens: number | undefined;
     const call$ = defer(() => {
       called = true;
       startedAt = now();
@@ -381,25 +378,23 @@ export function createRouter(config: RouterConfig): Router {
       tap({
         next(chunk) {
           accumulateCostState(leg.state, chunk, estimateTokens);
-          if (!leg.content && isContentChunk(chunk)) {
-            leg.content = true;
-            ctx.legs.push(leg);
-          }
-          // Priced per chunk only to enforce a budget; otherwise when the session is read.
-          if (leg.content && options.budgetUsd !== undefined) chargeSession(ctx, options);
-          if (chunk.usage?.completion_tokens !== undefined) {
-            completionTokens = chunk.usage.completion_tokens;
-          }
           if (firstAt === undefined && isContentChunk(chunk)) {
             firstAt = now();
             state.addTtft(firstAt - startedAt);
+            ctx.legs.push(leg); // billed from its first content on
+          }
+          // Priced per chunk only to enforce a budget; otherwise when the session is read.
+          if (firstAt !== undefined && options.budgetUsd !== undefined) {
+            chargeSession(ctx, options);
           }
         },
         complete() {
           const t = now();
           state.record('success', t);
           if (firstAt !== undefined) {
-            const tokens = completionTokens ?? Math.ceil(leg.state.output + leg.state.reasoning);
+            const tokens =
+              leg.state.usage?.completion_tokens ??
+              Math.ceil(leg.state.output + leg.state.reasoning);
             state.throughput.add(tokens, t - firstAt);
           }
           end('success');

@@ -8,18 +8,17 @@ import type { Provider } from '../providers/provider';
 import type { ChatRequest } from '../request/chat-request';
 import { formatPath } from '../request/validate-chat-request';
 
-/** How a route orders its candidates for each request. */
-export type RoutingStrategy =
-  'priority' | 'round-robin' | 'weighted' | 'least-latency' | 'cheapest';
-
 /** The strategies, in documentation order. */
-export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
+export const ROUTING_STRATEGIES = [
   'priority',
   'round-robin',
   'weighted',
   'least-latency',
   'cheapest',
-];
+] as const;
+
+/** How a route orders its candidates for each request. */
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
 
 /** Passes the requested model name through to the candidate's provider. */
 export const PASS_THROUGH_MODEL = '$model';
@@ -190,7 +189,7 @@ export const routeTimeoutsSchema = z.strictObject({
 });
 
 export const routeOptionsShape = {
-  strategy: z.enum(['priority', 'round-robin', 'weighted', 'least-latency', 'cheapest']).optional(),
+  strategy: z.enum(ROUTING_STRATEGIES).optional(),
   retry: routeRetrySchema.optional(),
   timeouts: routeTimeoutsSchema.optional(),
   failover: z.enum(['error', 'resume']).optional(),

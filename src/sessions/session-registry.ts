@@ -165,17 +165,7 @@ export class SessionRegistry {
     return defer(() => {
       const record = this.#record(id);
       if (record?.shared === undefined) {
-        return throwError(
-          () =>
-            new RouterError(
-              'RXLLM_NOT_FOUND',
-              `No session ${JSON.stringify(id)}: it never existed or has expired.`,
-              false,
-              {
-                status: 404,
-              },
-            ),
-        );
+        return throwError(() => unknownSession(id));
       }
       record.viewers++;
       this.changed(record);
@@ -187,12 +177,7 @@ export class SessionRegistry {
     return defer(() => {
       const record = this.#record(id);
       if (record === undefined) {
-        return throwError(
-          () =>
-            new RouterError('RXLLM_NOT_FOUND', `No session ${JSON.stringify(id)}.`, false, {
-              status: 404,
-            }),
-        );
+        return throwError(() => unknownSession(id));
       }
       const now = snapshot(record);
       if (isFinished(record.state)) return of(now);
@@ -225,6 +210,16 @@ export class SessionRegistry {
       } else break; // insertion order is finishing order: the rest are newer
     }
   }
+}
+
+/** The error of `attach` and `watch` for an id the registry does not hold. */
+function unknownSession(id: string): RouterError {
+  return new RouterError(
+    'RXLLM_NOT_FOUND',
+    `No session ${JSON.stringify(id)}: it never existed or has expired.`,
+    false,
+    { status: 404 },
+  );
 }
 
 /** A copy of a record's public fields. */
