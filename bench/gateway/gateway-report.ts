@@ -13,6 +13,7 @@ const labels: Record<TargetName, string> = {
   direct: 'direct (simulator)',
   proxy: 'bare proxy',
   gateway: 'gateway',
+  baseline: 'gateway (baseline)',
 };
 
 /** Milliseconds with a precision that suits their size. */

@@ -25,15 +25,25 @@ function list(name: string, fallback: string): string[] {
  * Environment: `BENCH_GATEWAY_CONCURRENCY` (default `1,100,1000`), `BENCH_GATEWAY_ROUNDS`
  * (default 6, and 3 at 1,000 streams), `BENCH_GATEWAY_TARGETS` (default `direct,proxy,gateway`), `BENCH_GATEWAY_TOKENS`
  * (default 60), `BENCH_GATEWAY_CPU_PROF=1` to profile the proxy and gateway processes,
- * `BENCH_GATEWAY_NODE_FLAGS` (space-separated node flags of the proxy and gateway processes).
+ * `BENCH_GATEWAY_NODE_FLAGS` (space-separated node flags of the proxy and gateway processes),
+ * `BENCH_GATEWAY_BASELINE` (another checkout: adds its gateway as the `baseline` target, to
+ * compare a change with its base in the same run; the default targets become
+ * `proxy,gateway,baseline`).
  */
 export async function runGatewayBenchFromEnv(): Promise<void> {
   const concurrencies = list('BENCH_GATEWAY_CONCURRENCY', '1,100,1000').map(Number);
-  const targets = list('BENCH_GATEWAY_TARGETS', TARGET_NAMES.join(','));
+  const baselineDir = process.env.BENCH_GATEWAY_BASELINE;
+  const known: readonly string[] =
+    baselineDir === undefined ? TARGET_NAMES : [...TARGET_NAMES, 'baseline'];
+  const targets = list(
+    'BENCH_GATEWAY_TARGETS',
+    baselineDir === undefined ? TARGET_NAMES.join(',') : 'proxy,gateway,baseline',
+  );
   for (const target of targets) {
-    if (!TARGET_NAMES.includes(target as TargetName)) {
+    if (!known.includes(target)) {
       throw new Error(
-        `BENCH_GATEWAY_TARGETS: unknown target "${target}" (expected ${TARGET_NAMES.join(', ')})`,
+        `BENCH_GATEWAY_TARGETS: unknown target "${target}" (expected ${known.join(', ')}; ` +
+          '`baseline` needs BENCH_GATEWAY_BASELINE, the path of another checkout)',
       );
     }
   }
@@ -78,6 +88,7 @@ export async function runGatewayBenchFromEnv(): Promise<void> {
     tokens,
     targets: targets as TargetName[],
     cpuProfileDir,
+    ...(baselineDir === undefined ? {} : { baselineDir }),
   });
   console.log(formatGatewayReport(result));
   if (cpuProfileDir !== undefined) {

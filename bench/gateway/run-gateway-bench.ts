@@ -1,6 +1,6 @@
 import { buildSync } from 'esbuild';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../report';
 import { BenchChild } from './child';
@@ -14,9 +14,14 @@ import type {
   ServerReply,
 } from './messages';
 
-/** The three targets: straight to the simulator, through the bare proxy, through our gateway. */
-export type TargetName = 'direct' | 'proxy' | 'gateway';
+/**
+ * The targets: straight to the simulator, through the bare proxy, through our gateway, and
+ * (only on request) through the gateway of another checkout, to compare a change with its base
+ * in the same run.
+ */
+export type TargetName = 'direct' | 'proxy' | 'gateway' | 'baseline';
 
+/** The targets run by default. */
 export const TARGET_NAMES: readonly TargetName[] = ['direct', 'proxy', 'gateway'];
 
 /** Configuration of {@link runGatewayBench}. */
@@ -32,6 +37,8 @@ export interface GatewayBenchConfig {
   tokens?: number;
   /** Which targets to run. Default all three (the gateway only if its source exists). */
   targets?: TargetName[];
+  /** The checkout whose gateway the `baseline` target runs (its `bench/gateway/gateway-process.ts`). */
+  baselineDir?: string;
   /** Every request is aborted after this long, ms. Default 30 000. */
   timeoutMs?: number;
   /** Writes V8 CPU profiles of the proxy and gateway processes (`--cpu-prof`) into this folder. */
@@ -77,7 +84,7 @@ export interface PhaseResult {
 }
 
 export interface GatewayBenchResult {
-  config: Required<Omit<GatewayBenchConfig, 'cpuProfileDir' | 'rounds'>> & {
+  config: Required<Omit<GatewayBenchConfig, 'cpuProfileDir' | 'rounds' | 'baselineDir'>> & {
     cpuProfileDir?: string;
   };
   phases: PhaseResult[];
@@ -108,7 +115,7 @@ function bundle(entries: Record<string, string>): Record<string, string> {
   for (const [name, source] of Object.entries(entries)) {
     const outfile = join(outdir, `${name}.cjs`);
     buildSync({
-      entryPoints: [join(__dirname, source)],
+      entryPoints: [isAbsolute(source) ? source : join(__dirname, source)],
       outfile,
       bundle: true,
       platform: 'node',
@@ -199,7 +206,13 @@ export async function runGatewayBench(
     cpuProfileDir,
     nodeFlags = [],
     deadlineMs = 10 * 60_000,
+    baselineDir,
   } = config;
+  if (requested.includes('baseline') && baselineDir === undefined) {
+    throw new Error(
+      'gateway bench: the baseline target needs baselineDir (BENCH_GATEWAY_BASELINE)',
+    );
+  }
   const skipped: GatewayBenchResult['skipped'] = {};
   const missing = GATEWAY_SOURCES.filter((file) => !existsSync(join(root, file)));
   const targets = requested.filter((target) => {
@@ -212,6 +225,9 @@ export async function runGatewayBench(
     client: 'load-client.ts',
     ...(targets.includes('proxy') ? { proxy: 'proxy-process.ts' } : {}),
     ...(targets.includes('gateway') ? { gateway: 'gateway-process.ts' } : {}),
+    ...(targets.includes('baseline') && baselineDir !== undefined
+      ? { baseline: resolve(baselineDir, 'bench', 'gateway', 'gateway-process.ts') }
+      : {}),
   });
   if (cpuProfileDir !== undefined) mkdirSync(cpuProfileDir, { recursive: true });
 
