@@ -61,8 +61,25 @@ export const SSE_HEADERS = {
 } as const;
 
 const DONE_FRAME = 'data: [DONE]\n\n';
-/** A batch this long (UTF-16 units) is written at once, without waiting for the turn's end. */
-const FLUSH_AT = 16 * 1024;
+/** The bytes of a batch buffer; a fuller batch is written at once, without waiting for the turn's end. */
+const BATCH_BYTES = 16 * 1024;
+/** The most bytes of a frame other than its JSON: `id: <index>\ndata: ` and `\n\n`. */
+const FRAME_OVERHEAD = 32;
+const ID_FIELD = Buffer.from('id: ', 'latin1');
+const DATA_FIELD = Buffer.from('\ndata: ', 'latin1');
+const LF = 0x0a;
+
+/** Writes a non-negative integer's decimal digits at `at`; returns the offset after them. */
+function writeDecimal(buffer: Buffer, at: number, value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  let rest = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    buffer[i] = 0x30 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return at + digits;
+}
 
 /**
  * Pipes a chunk stream to an HTTP response as OpenAI-style server-sent events.
@@ -118,15 +135,19 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
     r?.();
   };
 
-  // Frames of one event-loop turn are joined and written at once: one chunk of the chunked
-  // encoding and one socket write per batch, instead of four buffers per frame.
-  let batch = '';
+  // Frames of one event-loop turn are encoded straight into one buffer and written at once: one
+  // chunk of the chunked encoding and one socket write per batch. No string is built per batch
+  // (a rope of frames would be flattened, and a two-byte string encoded, once more by Node).
+  let batch: Buffer | undefined;
+  let used = 0;
   let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    if (batch === '' || finished) return;
-    const out = batch;
-    batch = '';
+  const takeBatch = (): Buffer | undefined => {
+    const out = batch?.subarray(0, used);
+    batch = undefined;
+    used = 0;
+    return out;
+  };
+  const send = (out: Buffer | string): void => {
     if (!res.write(out)) {
       if (backpressure) {
         paused ??= new Promise<void>((r) => (resume = r));
@@ -135,19 +156,40 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
       }
     }
   };
-  const write = (frame: string): void => {
-    batch += frame;
-    if (batch.length >= FLUSH_AT) flush();
-    else if (!scheduled) {
+  const flush = (): void => {
+    scheduled = false;
+    if (batch === undefined || finished) return;
+    const out = takeBatch();
+    if (out !== undefined) send(out);
+  };
+  /** Batches the frame `id: <id>\ndata: <json>\n\n`. */
+  const write = (id: number, json: string): void => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const most = FRAME_OVERHEAD + 3 * json.length;
+    if (batch !== undefined && used + most > batch.length) flush();
+    batch ??= Buffer.allocUnsafe(Math.max(BATCH_BYTES, most));
+    batch.set(ID_FIELD, used);
+    used = writeDecimal(batch, used + ID_FIELD.length, id);
+    batch.set(DATA_FIELD, used);
+    used += DATA_FIELD.length;
+    used += batch.write(json, used, 'utf8');
+    batch[used++] = LF;
+    batch[used++] = LF;
+    if (!scheduled) {
       scheduled = true;
       process.nextTick(flush);
     }
   };
   /** Ends the response with what is batched, then `last`. */
   const endWith = (last: string): void => {
-    const out = batch + last;
-    batch = '';
-    res.end(out);
+    if (batch !== undefined && used + 3 * last.length <= batch.length) {
+      used += batch.write(last, used, 'utf8');
+      res.end(takeBatch());
+      return;
+    }
+    const out = takeBatch();
+    if (out !== undefined) res.write(out);
+    res.end(last);
   };
 
   const start = (): void => {
@@ -209,9 +251,9 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
               if (includeUsage) pendingUsage = { ...out, choices: [], usage: chunk.usage };
             }
           }
-          write(`id: ${id}\ndata: ${JSON.stringify(out)}\n\n`);
           // The first frame goes out at once (time to first token); later ones are batched.
-          if (id === 0) flush();
+          if (id === firstIndex) send(`id: ${id}\ndata: ${JSON.stringify(out)}\n\n`);
+          else write(id, JSON.stringify(out));
         },
         error(error: unknown) {
           fail(error);

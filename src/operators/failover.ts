@@ -263,32 +263,42 @@ export function failover(
         defer(() => {
           answer.legs.push(leg);
           return concat(
-            withFlow(flow, leg.stream$).pipe(flattenSync((chunk) => onChunk(leg, chunk))),
+            withFlow(flow, leg.stream$).pipe(
+              flattenSync<StreamingChunk, StreamingChunk>((chunk, emit) => {
+                onChunk(leg, chunk, emit);
+              }),
+            ),
             defer(() => onComplete(leg)),
           );
         }).pipe(catchError((error: unknown) => onError(leg, error)));
 
-      const onChunk = (leg: Leg, chunk: StreamingChunk): StreamingChunk[] => {
+      const onChunk = (
+        leg: Leg,
+        chunk: StreamingChunk,
+        emit: (chunk: StreamingChunk) => void,
+      ): void => {
         leg.streamed += generatedText(chunk);
         if (chunk.usage !== undefined) leg.usage = chunk.usage;
         if (isContentChunk(chunk)) leg.generated = true;
         let out: StreamingChunk | undefined = chunk;
         if (leg.mode === 'resume' || leg.mode === 'regenerate') out = continueAnswer(leg, chunk);
-        if (out === undefined) return [];
+        if (out === undefined) return;
         if (out.usage !== undefined) out = withSummedUsage(leg, out, out.usage);
         if (!leg.emitted) {
           if (!isContentChunk(out)) {
             leg.held.push(out);
-            return [];
+            return;
           }
           leg.emitted = true;
-          const batch = [...leg.held, out];
+          const held = leg.held;
           leg.held = [];
-          for (const c of batch) record(c);
-          return batch;
+          for (const c of held) record(c);
+          record(out);
+          for (const c of held) emit(c);
+        } else {
+          record(out);
         }
-        record(out);
-        return [out];
+        emit(out);
       };
 
       const onComplete = (leg: Leg): StreamingChunk[] => {
@@ -310,7 +320,7 @@ export function failover(
             continue;
           }
           if (typeof delta.content === 'string') answer.text += delta.content;
-          if (hasContent({ ...delta, content: null })) answer.resumable = false;
+          if (hasContentBesidesText(delta)) answer.resumable = false;
         }
       };
 
@@ -606,22 +616,24 @@ function regenerateLeg(c: FailoverCandidate, request: ChatRequest, emitted: stri
 }
 
 /**
- * `mergeMap` to an array, without its per-value inner subscription: each value's results are
- * emitted synchronously, in order. A throwing `project` errors the stream.
+ * `mergeMap` to zero or more values, without its per-value inner subscription: `project` emits
+ * each value's results synchronously, in order. A throwing `project` errors the stream.
  */
-function flattenSync<T, R>(project: (value: T) => readonly R[]): OperatorFunction<T, R> {
+function flattenSync<T, R>(
+  project: (value: T, emit: (result: R) => void) => void,
+): OperatorFunction<T, R> {
   return (source) =>
-    new Observable<R>((subscriber) =>
-      source.subscribe({
+    new Observable<R>((subscriber) => {
+      const emit = (result: R): void => {
+        subscriber.next(result);
+      };
+      return source.subscribe({
         next(value) {
-          let results: readonly R[];
           try {
-            results = project(value);
+            project(value, emit);
           } catch (error: unknown) {
             subscriber.error(error);
-            return;
           }
-          for (const result of results) subscriber.next(result);
         },
         error: (error: unknown) => {
           subscriber.error(error);
@@ -629,8 +641,8 @@ function flattenSync<T, R>(project: (value: T) => readonly R[]): OperatorFunctio
         complete: () => {
           subscriber.complete();
         },
-      }),
-    );
+      });
+    });
 }
 
 /** Subscribes to `source` with `flow` installed, whenever the subscription happens. */
@@ -654,7 +666,13 @@ function generatedText(chunk: StreamingChunk): string {
 
 function hasContent(delta: ChunkDelta): boolean {
   return (
-    (typeof delta.content === 'string' && delta.content !== '') ||
+    (typeof delta.content === 'string' && delta.content !== '') || hasContentBesidesText(delta)
+  );
+}
+
+/** {@link hasContent}, leaving `content` out. */
+function hasContentBesidesText(delta: ChunkDelta): boolean {
+  return (
     (typeof delta.refusal === 'string' && delta.refusal !== '') ||
     (delta.reasoning !== undefined && delta.reasoning !== '') ||
     delta.redacted_reasoning !== undefined ||
