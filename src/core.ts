@@ -136,7 +136,13 @@ export type { CostedChunk, TrackCostConfig } from './operators/track-cost';
 export { budget } from './operators/budget';
 export type { BudgetConfig } from './operators/budget';
 export { shareStream, SharedStream } from './operators/share-stream';
-export type { AfterAbandon, ShareStreamConfig, SharedStreamStatus } from './operators/share-stream';
+export type {
+  AfterAbandon,
+  RecordingCodec,
+  ShareStreamConfig,
+  SharedStreamStatus,
+} from './operators/share-stream';
+export { compactChunkRecording } from './chunk/compact-chunk-recording';
 
 // Pricing and token estimates (the tokenizer-backed estimator is at rx-llm-router/tokenizer)
 export {

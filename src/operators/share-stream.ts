@@ -27,8 +27,23 @@ export type SharedStreamStatus =
   /** {@link SharedStream.cancel} stopped it. */
   | 'cancelled';
 
+/**
+ * How a {@link SharedStream} keeps its recording small: each value is recorded as what `pack`
+ * returns, and rebuilt with `unpack` for a subscriber that reads it from the recording. The
+ * subscriber that gets a value live gets the original object.
+ *
+ * `unpack(pack(value, previous), previous)` must equal `value` (deeply) for every value, given
+ * the value before it (undefined for the first). See `compactChunkRecording` for chunks.
+ */
+export interface RecordingCodec<T> {
+  /** What to record for `value`, which follows `previous`: a smaller form, or `value` itself. */
+  pack(value: T, previous: T | undefined): unknown;
+  /** Rebuilds a value from what {@link RecordingCodec.pack} returned, given the value before it. */
+  unpack(recorded: unknown, previous: T | undefined): T;
+}
+
 /** Configuration of {@link shareStream} and {@link SharedStream}. */
-export interface ShareStreamConfig {
+export interface ShareStreamConfig<T = unknown> {
   /**
    * What a subscriber gets when it arrives after every earlier subscriber left mid-stream (which
    * aborted the paid request):
@@ -56,6 +71,11 @@ export interface ShareStreamConfig {
    *   from the recording and never pause it.
    */
   upstreamFlow?: 'none' | 'first';
+  /**
+   * Records values in a compact form (see {@link RecordingCodec}). Default: values are recorded
+   * as they are.
+   */
+  recording?: RecordingCodec<T>;
 }
 
 interface Reader<T> {
@@ -64,6 +84,9 @@ interface Reader<T> {
   cursor: number;
   /** True while a drain loop runs for this reader, so a re-entrant emission does not reorder. */
   draining: boolean;
+  /** With a recording codec: the last value this reader got, and its index (-1: none yet). */
+  previous: T | undefined;
+  previousIndex: number;
 }
 
 /**
@@ -88,19 +111,24 @@ export class SharedStream<T> {
   readonly #keepAliveMs: number;
   readonly #scheduler: SchedulerLike;
   readonly #upstreamFlow: 'none' | 'first';
-  #values: T[] = [];
+  readonly #codec: RecordingCodec<T> | undefined;
+  /** What is recorded for each value: the value itself, or its packed form with a codec. */
+  #recorded: unknown[] = [];
+  /** The last value, as it arrived: what a reader that is caught up gets. */
+  #last: T | undefined;
   readonly #readers = new Set<Reader<T>>();
   #status: SharedStreamStatus = 'idle';
   #error: unknown;
   #connection: Subscription | undefined;
   #pendingAbandon: Subscription | undefined;
 
-  constructor(source: Observable<T>, config: ShareStreamConfig = {}) {
+  constructor(source: Observable<T>, config: ShareStreamConfig<T> = {}) {
     const {
       afterAbandon = 'error',
       keepAliveMs = 0,
       scheduler = asyncScheduler,
       upstreamFlow = 'none',
+      recording,
     } = config;
     validate(afterAbandon, keepAliveMs);
     if ((upstreamFlow as unknown) !== 'none' && (upstreamFlow as unknown) !== 'first') {
@@ -109,6 +137,7 @@ export class SharedStream<T> {
       );
     }
     this.#upstreamFlow = upstreamFlow;
+    this.#codec = recording;
     this.#source = source;
     this.#afterAbandon = afterAbandon;
     this.#keepAliveMs = keepAliveMs;
@@ -122,7 +151,7 @@ export class SharedStream<T> {
 
   /** How many values have arrived so far (the index the next live value will have). */
   get length(): number {
-    return this.#values.length;
+    return this.#recorded.length;
   }
 
   /** How many subscribers are attached right now. */
@@ -132,7 +161,15 @@ export class SharedStream<T> {
 
   /** A copy of the values that have arrived so far. */
   snapshot(): T[] {
-    return this.#values.slice();
+    const codec = this.#codec;
+    if (codec === undefined) return this.#recorded.slice() as T[];
+    const values: T[] = [];
+    let previous: T | undefined;
+    for (const recorded of this.#recorded) {
+      previous = codec.unpack(recorded, previous);
+      values.push(previous);
+    }
+    return values;
   }
 
   /**
@@ -155,7 +192,13 @@ export class SharedStream<T> {
       );
     }
     return new Observable<T>((subscriber) => {
-      const reader: Reader<T> = { subscriber, cursor: fromIndex, draining: false };
+      const reader: Reader<T> = {
+        subscriber,
+        cursor: fromIndex,
+        draining: false,
+        previous: undefined,
+        previousIndex: -1,
+      };
       this.#readers.add(reader);
       this.#pendingAbandon?.unsubscribe();
       this.#pendingAbandon = undefined;
@@ -185,8 +228,8 @@ export class SharedStream<T> {
     this.#error =
       reason ??
       new IncompleteStreamError(
-        `The shared stream was cancelled after ${this.#values.length} values, before it finished.`,
-        { partialText: partialText(this.#values) },
+        `The shared stream was cancelled after ${this.#recorded.length} values, before it finished.`,
+        { partialText: partialText(this.snapshot()) },
       );
     connection?.unsubscribe();
     this.#broadcast();
@@ -206,7 +249,9 @@ export class SharedStream<T> {
       this.#source.subscribe({
         next: (value) => {
           if (!live()) return;
-          this.#values.push(value);
+          const codec = this.#codec;
+          this.#recorded.push(codec === undefined ? value : codec.pack(value, this.#last));
+          this.#last = value;
           this.#broadcast();
         },
         error: (error: unknown) => {
@@ -245,14 +290,15 @@ export class SharedStream<T> {
     this.#connection = undefined;
     if (this.#afterAbandon === 'restart') {
       this.#status = 'idle';
-      this.#values = [];
+      this.#recorded = [];
+      this.#last = undefined;
     } else {
       this.#status = 'abandoned';
       this.#error = new IncompleteStreamError(
-        `The shared stream was abandoned after ${this.#values.length} values: every subscriber ` +
+        `The shared stream was abandoned after ${this.#recorded.length} values: every subscriber ` +
           `left before it finished, so its request was aborted. A later subscriber gets what had ` +
           `arrived, then this error; use \`afterAbandon: 'restart'\` to send a new request instead.`,
-        { partialText: partialText(this.#values) },
+        { partialText: partialText(this.snapshot()) },
       );
     }
     connection?.unsubscribe();
@@ -264,13 +310,45 @@ export class SharedStream<T> {
     for (const reader of this.#readers) this.#drain(reader);
   }
 
+  /** The value at `index` for `reader`: as recorded, as it arrived, or rebuilt by the codec. */
+  #valueFor(reader: Reader<T>, index: number): T {
+    const codec = this.#codec;
+    if (codec === undefined) return this.#recorded[index] as T;
+    let value: T;
+    if (index === this.#recorded.length - 1) {
+      value = this.#last as T;
+    } else {
+      const previous =
+        index === 0
+          ? undefined
+          : reader.previousIndex === index - 1
+            ? reader.previous
+            : this.#rebuild(index - 1);
+      value = codec.unpack(this.#recorded[index], previous);
+    }
+    reader.previous = value;
+    reader.previousIndex = index;
+    return value;
+  }
+
+  /** The value at `index`, rebuilt from the start of the recording (a reader joining late). */
+  #rebuild(index: number): T | undefined {
+    const codec = this.#codec;
+    let value: T | undefined;
+    for (let i = 0; i <= index; i++) {
+      const recorded = this.#recorded[i];
+      value = codec === undefined ? (recorded as T) : codec.unpack(recorded, value);
+    }
+    return value;
+  }
+
   #drain(reader: Reader<T>): void {
     if (reader.draining) return; // the outer loop of this reader picks the new value up
     const { subscriber } = reader;
     reader.draining = true;
     try {
-      while (!subscriber.closed && reader.cursor < this.#values.length) {
-        subscriber.next(this.#values[reader.cursor++] as T);
+      while (!subscriber.closed && reader.cursor < this.#recorded.length) {
+        subscriber.next(this.#valueFor(reader, reader.cursor++));
       }
     } finally {
       reader.draining = false;
@@ -355,7 +433,7 @@ export class SharedStream<T> {
  * @return A function that returns an Observable sharing one subscription to the source, with a
  * full replay for late subscribers.
  */
-export function shareStream<T>(config: ShareStreamConfig = {}): MonoTypeOperatorFunction<T> {
+export function shareStream<T>(config: ShareStreamConfig<T> = {}): MonoTypeOperatorFunction<T> {
   const { afterAbandon = 'error', keepAliveMs = 0 } = config;
   validate(afterAbandon, keepAliveMs); // fail at pipe time, not at the first subscription
   return (source) => new SharedStream(source, config).attach();

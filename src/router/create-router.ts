@@ -49,6 +49,7 @@ import { createStreamBreaker, getStreamBreakerControl } from '../operators/creat
 import { failover, isFailoverableError, type FailoverCandidate } from '../operators/failover';
 import { isContentChunk } from '../operators/is-content-chunk';
 import { retryBackoff } from '../operators/retry-backoff';
+import { compactChunkRecording } from '../chunk/compact-chunk-recording';
 import { SharedStream } from '../operators/share-stream';
 import { timeouts } from '../operators/timeouts';
 import type { ChatRequest } from '../request/chat-request';
@@ -669,6 +670,7 @@ export function createRouter(config: RouterConfig): Router {
         keepAliveMs: sessionOptions.keepAliveMs ?? 0,
         scheduler,
         upstreamFlow: 'first',
+        recording: compactChunkRecording,
       });
       session.shared = shared;
       session.viewers = 1;

@@ -4,7 +4,9 @@ import { currentFlow, runWithFlow } from '../../src/flow/flow-control';
 import { IncompleteStreamError } from '../../src/errors/incomplete-stream-error';
 import { ProviderError } from '../../src/errors/provider-error';
 import { SharedStream, shareStream } from '../../src/operators/share-stream';
-import { textChunk } from '../../src/testing/index';
+import { compactChunkRecording } from '../../src/chunk/compact-chunk-recording';
+import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
+import { finishChunk, roleChunk, textChunk } from '../../src/testing/index';
 import { createScheduler } from '../helpers/marbles';
 
 const abandoned = expect.objectContaining({
@@ -422,6 +424,67 @@ describe('SharedStream', () => {
       expectObservable(text).toBe('-a-b|', { a: 'Hi', b: ' there' });
       expectObservable(count).toBe('----(n|)', { n: 2 });
       expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  describe('with a recording codec (compactChunkRecording)', () => {
+    const chunks = [
+      roleChunk(),
+      textChunk('Hel'),
+      textChunk('lo'),
+      textChunk(' 🌍'),
+      finishChunk('stop'),
+    ];
+    const values = { r: chunks[0]!, a: chunks[1]!, b: chunks[2]!, c: chunks[3]!, f: chunks[4]! };
+
+    it('should give the live subscriber the original chunks, and late ones equal copies', () => {
+      testScheduler.run(({ cold }) => {
+        const session = new SharedStream(cold('-r-a-b-c-f|', values), {
+          recording: compactChunkRecording,
+        });
+        const live: StreamingChunk[] = [];
+        const fromStart: StreamingChunk[] = [];
+        const fromTwo: StreamingChunk[] = [];
+        const afterEnd: StreamingChunk[] = [];
+        session.attach().subscribe((chunk) => live.push(chunk));
+        testScheduler.schedule(() => session.attach().subscribe((c) => fromStart.push(c)), 6);
+        testScheduler.schedule(() => session.attach(2).subscribe((c) => fromTwo.push(c)), 8);
+        testScheduler.schedule(() => session.attach().subscribe((c) => afterEnd.push(c)), 13);
+        testScheduler.flush();
+
+        live.forEach((chunk, i) => {
+          expect(chunk).toBe(chunks[i]);
+        });
+        expect(live).toHaveLength(chunks.length);
+        expect(fromStart).toEqual(chunks);
+        expect(fromTwo).toEqual(chunks.slice(2));
+        expect(afterEnd).toEqual(chunks);
+        // Replayed text chunks are rebuilt copies, not the originals.
+        expect(afterEnd[1]).not.toBe(chunks[1]);
+      });
+    });
+
+    it('should record text chunks as their text, and rebuild them for snapshot() and errors', () => {
+      testScheduler.run(({ cold }) => {
+        const session = new SharedStream(cold('-r-a-b-c-f|', values), {
+          recording: compactChunkRecording,
+        });
+        const late: StreamingChunk[] = [];
+        session.attach().subscribe({ error: () => undefined });
+        testScheduler.schedule(() => {
+          expect(session.snapshot()).toEqual(chunks.slice(0, 3));
+          session
+            .attach(1)
+            .subscribe({ next: (chunk) => late.push(chunk), error: () => undefined });
+          session.cancel();
+        }, 6);
+        testScheduler.flush();
+        expect(late).toEqual(chunks.slice(1, 3));
+        let error: unknown;
+        session.attach().subscribe({ error: (e: unknown) => (error = e) });
+        expect(error).toBeInstanceOf(IncompleteStreamError);
+        expect((error as IncompleteStreamError).partialText).toBe('Hello');
+      });
     });
   });
 });
