@@ -12,6 +12,7 @@ import {
 const labels: Record<TargetName, string> = {
   direct: 'direct (simulator)',
   proxy: 'bare proxy',
+  parsing: 'parsing proxy',
   gateway: 'gateway',
   baseline: 'gateway (baseline)',
 };
@@ -186,6 +187,43 @@ export function checkTargets(result: GatewayBenchResult): TargetCheck[] {
   return checks;
 }
 
+/**
+ * What normalization alone costs: the parsing proxy against the bare proxy, and the gateway
+ * against the parsing proxy, per concurrency. Empty when the parsing proxy did not run.
+ */
+function floorTable(result: GatewayBenchResult): string[] {
+  const rows: string[][] = [];
+  for (const phase of result.phases) {
+    if (phase.samples.parsing === undefined) continue;
+    const cpu = (target: TargetName): number | undefined => figures(phase, target).cpuMsPerRequest;
+    const added = (target: TargetName): number | undefined => figures(phase, target).addedTtftP50;
+    const ratio = (a: number | undefined, b: number | undefined): string =>
+      a === undefined || b === undefined ? '–' : times(a / b);
+    rows.push([
+      grouped(phase.concurrency),
+      ratio(cpu('parsing'), cpu('proxy')),
+      ratio(cpu('gateway'), cpu('parsing')),
+      ratio(added('parsing'), added('proxy')),
+      ratio(added('gateway'), added('parsing')),
+    ]);
+  }
+  if (rows.length === 0) return [];
+  return [
+    '',
+    table(
+      [
+        'streams',
+        'CPU/req: parsing vs bare proxy',
+        'CPU/req: gateway vs parsing proxy',
+        '+TTFT p50: parsing vs bare proxy',
+        '+TTFT p50: gateway vs parsing proxy',
+      ],
+      rows,
+      'lrrrr',
+    ),
+  ];
+}
+
 function verdict(met: boolean | undefined): string {
   if (met === undefined) return 'not measured';
   return met ? 'met' : '**missed**';
@@ -281,6 +319,7 @@ export function formatGatewayReport(result: GatewayBenchResult): string {
       checkTargets(result).map((row) => [row.label, row.value, row.target, verdict(row.met)]),
       'lrll',
     ),
+    ...floorTable(result),
     '',
     table(
       [

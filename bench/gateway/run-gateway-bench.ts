@@ -15,14 +15,15 @@ import type {
 } from './messages';
 
 /**
- * The targets: straight to the simulator, through the bare proxy, through our gateway, and
- * (only on request) through the gateway of another checkout, to compare a change with its base
- * in the same run.
+ * The targets: straight to the simulator, through the bare proxy, through the parsing proxy (the
+ * bare proxy plus SSE and JSON decoding and re-encoding: what normalization alone costs), through
+ * our gateway, and (only on request) through the gateway of another checkout, to compare a
+ * change with its base in the same run.
  */
-export type TargetName = 'direct' | 'proxy' | 'gateway' | 'baseline';
+export type TargetName = 'direct' | 'proxy' | 'parsing' | 'gateway' | 'baseline';
 
 /** The targets run by default. */
-export const TARGET_NAMES: readonly TargetName[] = ['direct', 'proxy', 'gateway'];
+export const TARGET_NAMES: readonly TargetName[] = ['direct', 'proxy', 'parsing', 'gateway'];
 
 /** Configuration of {@link runGatewayBench}. */
 export interface GatewayBenchConfig {
@@ -224,6 +225,7 @@ export async function runGatewayBench(
     upstream: 'upstream-process.ts',
     client: 'load-client.ts',
     ...(targets.includes('proxy') ? { proxy: 'proxy-process.ts' } : {}),
+    ...(targets.includes('parsing') ? { parsing: 'parsing-proxy-process.ts' } : {}),
     ...(targets.includes('gateway') ? { gateway: 'gateway-process.ts' } : {}),
     ...(targets.includes('baseline') && baselineDir !== undefined
       ? { baseline: resolve(baselineDir, 'bench', 'gateway', 'gateway-process.ts') }
@@ -442,7 +444,13 @@ async function runPhase(setup: PhaseSetup): Promise<PhaseResult> {
       live.delete(client);
     }
     // The targets first, then the simulator they talk to.
-    const order: (TargetName | 'upstream')[] = ['gateway', 'proxy', 'upstream'];
+    const order: (TargetName | 'upstream')[] = [
+      'gateway',
+      'baseline',
+      'parsing',
+      'proxy',
+      'upstream',
+    ];
     for (const name of order) {
       const child = servers[name];
       if (child === undefined) continue;
