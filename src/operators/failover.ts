@@ -1,16 +1,8 @@
-import {
-  Observable,
-  catchError,
-  concat,
-  defer,
-  throwError,
-  type MonoTypeOperatorFunction,
-  type OperatorFunction,
-} from 'rxjs';
+import { Observable, catchError, defer, throwError, type MonoTypeOperatorFunction } from 'rxjs';
 import type { ChunkChoice, ChunkDelta, StreamingChunk, Usage } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
 import { isRouterError, type RouterErrorCode } from '../errors/router-error';
-import { currentFlow, runWithFlow, type FlowControl } from '../flow/flow-control';
+import { currentFlow, runWithFlow } from '../flow/flow-control';
 import type { Provider } from '../providers/provider';
 import type { ChatRequest } from '../request/chat-request';
 import { isContentChunk } from './is-content-chunk';
@@ -259,16 +251,37 @@ export function failover(
         legs: [],
       };
 
+      // One leg: its chunks rewritten and recorded (`onChunk`, synchronously, with no inner
+      // subscription per chunk), then what it held back (`onComplete`). A throw from either
+      // ends the leg with that error, for `onError`.
       const run = (leg: Leg): Observable<StreamingChunk> =>
-        defer(() => {
+        new Observable<StreamingChunk>((subscriber) => {
           answer.legs.push(leg);
-          return concat(
-            withFlow(flow, leg.stream$).pipe(
-              flattenSync<StreamingChunk, StreamingChunk>((chunk, emit) => {
-                onChunk(leg, chunk, emit);
-              }),
-            ),
-            defer(() => onComplete(leg)),
+          const emit = (chunk: StreamingChunk): void => {
+            subscriber.next(chunk);
+          };
+          return runWithFlow(flow, () =>
+            leg.stream$.subscribe({
+              next(chunk) {
+                try {
+                  onChunk(leg, chunk, emit);
+                } catch (error: unknown) {
+                  subscriber.error(error);
+                }
+              },
+              error(error: unknown) {
+                subscriber.error(error);
+              },
+              complete() {
+                try {
+                  onComplete(leg, emit);
+                } catch (error: unknown) {
+                  subscriber.error(error);
+                  return;
+                }
+                subscriber.complete();
+              },
+            }),
           );
         }).pipe(catchError((error: unknown) => onError(leg, error)));
 
@@ -301,13 +314,13 @@ export function failover(
         emit(out);
       };
 
-      const onComplete = (leg: Leg): StreamingChunk[] => {
+      const onComplete = (leg: Leg, emit: (chunk: StreamingChunk) => void): void => {
         // A regenerated answer that ends before reaching the emitted text cannot be spliced.
         if (leg.mode === 'regenerate' && leg.prefix !== '') throw new SpliceDivergence();
         const held = leg.held;
         leg.held = [];
         for (const c of held) record(c);
-        return held;
+        for (const c of held) emit(c);
       };
 
       /** Notes what the consumer has now been shown. */
@@ -613,41 +626,6 @@ function regenerateLeg(c: FailoverCandidate, request: ChatRequest, emitted: stri
   );
   leg.prefix = emitted;
   return leg;
-}
-
-/**
- * `mergeMap` to zero or more values, without its per-value inner subscription: `project` emits
- * each value's results synchronously, in order. A throwing `project` errors the stream.
- */
-function flattenSync<T, R>(
-  project: (value: T, emit: (result: R) => void) => void,
-): OperatorFunction<T, R> {
-  return (source) =>
-    new Observable<R>((subscriber) => {
-      const emit = (result: R): void => {
-        subscriber.next(result);
-      };
-      return source.subscribe({
-        next(value) {
-          try {
-            project(value, emit);
-          } catch (error: unknown) {
-            subscriber.error(error);
-          }
-        },
-        error: (error: unknown) => {
-          subscriber.error(error);
-        },
-        complete: () => {
-          subscriber.complete();
-        },
-      });
-    });
-}
-
-/** Subscribes to `source` with `flow` installed, whenever the subscription happens. */
-function withFlow<T>(flow: FlowControl | undefined, source: Observable<T>): Observable<T> {
-  return new Observable<T>((subscriber) => runWithFlow(flow, () => source.subscribe(subscriber)));
 }
 
 /** Every text a chunk carries: content, refusal, reasoning and tool-call arguments. */
