@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
 import { Pool } from 'undici';
 import { startProxyServer, type BenchProxy } from './proxy-server';
@@ -13,45 +15,64 @@ import { startProxyServer, type BenchProxy } from './proxy-server';
 export function startParsingProxy(upstream: string, connections: number): Promise<BenchProxy> {
   const pool = new Pool(upstream, { connections, headersTimeout: 0, bodyTimeout: 0 });
   return startProxyServer(
-    async (req, res, body, signal) => {
+    (req, res, body, signal) => {
       const get = req.method === 'GET';
-      const upstreamRes = await pool.request({
-        path: req.url ?? '/',
-        method: get ? 'GET' : 'POST',
-        headers: { 'content-type': 'application/json' },
-        ...(get ? {} : { body }),
-        signal,
-      });
-      const type = String(upstreamRes.headers['content-type'] ?? '');
-      res.writeHead(upstreamRes.statusCode, { 'content-type': type });
-      if (!type.startsWith('text/event-stream')) {
-        // Not a stream (the warm-up's GET /v1/models, an error): forwarded as it is.
-        for await (const piece of upstreamRes.body as AsyncIterable<Uint8Array>) res.write(piece);
-        res.end();
-        return;
-      }
-      let out = '';
-      const parser = createParser({
-        onEvent({ data }) {
-          if (data === '[DONE]') {
-            out += 'data: [DONE]\n\n';
-            return;
-          }
-          const json = JSON.parse(data) as Record<string, unknown>;
-          json.provider = 'openai';
-          out += `data: ${JSON.stringify(json)}\n\n`;
+      // undici hands the body's pieces straight to a Writable (`pool.stream`), as in the bare
+      // proxy: no Readable and no async iteration between the socket and the parser.
+      return pool.stream(
+        {
+          path: req.url ?? '/',
+          method: get ? 'GET' : 'POST',
+          headers: { 'content-type': 'application/json' },
+          ...(get ? {} : { body }),
+          signal,
         },
-      });
-      const text = new TextDecoder();
-      for await (const piece of upstreamRes.body as AsyncIterable<Uint8Array>) {
-        parser.feed(text.decode(piece, { stream: true }));
-        if (out !== '') {
-          res.write(out);
-          out = '';
-        }
-      }
-      res.end();
+        (upstreamRes) => {
+          const type = String(upstreamRes.headers['content-type'] ?? '');
+          res.writeHead(upstreamRes.statusCode, { 'content-type': type });
+          // Not a stream (the warm-up's GET /v1/models, an error): forwarded as it is.
+          if (!type.startsWith('text/event-stream')) return res;
+          return normalizingWriter(res);
+        },
+      );
     },
     () => pool.destroy(),
   );
+}
+
+/** A Writable of upstream SSE bytes that writes the normalized frames of each piece to `res`. */
+function normalizingWriter(res: ServerResponse): Writable {
+  let out = '';
+  const parser = createParser({
+    onEvent({ data }) {
+      if (data === '[DONE]') {
+        out += 'data: [DONE]\n\n';
+        return;
+      }
+      const json = JSON.parse(data) as Record<string, unknown>;
+      json.provider = 'openai';
+      out += `data: ${JSON.stringify(json)}\n\n`;
+    },
+  });
+  const text = new TextDecoder();
+  return new Writable({
+    write(piece: Buffer, _encoding, callback) {
+      try {
+        parser.feed(text.decode(piece, { stream: true }));
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
+      const frames = out;
+      out = '';
+      if (frames === '' || res.write(frames)) callback();
+      else
+        res.once('drain', () => {
+          callback();
+        });
+    },
+    final(callback) {
+      res.end(callback);
+    },
+  });
 }
