@@ -6,12 +6,9 @@ import {
   asyncScheduler,
   catchError,
   defer,
-  filter,
-  finalize,
   identity,
   map,
   takeUntil,
-  tap,
   throwError,
   timer,
 } from 'rxjs';
@@ -51,6 +48,7 @@ import { isContentChunk } from '../operators/is-content-chunk';
 import { retryBackoff } from '../operators/retry-backoff';
 import { compactChunkRecording } from '../chunk/compact-chunk-recording';
 import { SharedStream } from '../operators/share-stream';
+import { observe } from './observe';
 import { timeouts } from '../operators/timeouts';
 import type { ChatRequest } from '../request/chat-request';
 import { SessionRegistry, type SessionRecord } from '../sessions/session-registry';
@@ -376,7 +374,7 @@ export function createRouter(config: RouterConfig): Router {
         scheduler,
       }),
       circuitBreaker(state.breaker),
-      tap({
+      observe<StreamingChunk>({
         next(chunk) {
           accumulateCostState(leg.state, chunk, estimateTokens);
           if (firstAt === undefined && isContentChunk(chunk)) {
@@ -412,7 +410,7 @@ export function createRouter(config: RouterConfig): Router {
               candidate: state.key,
               reason: 'breaker-open',
             });
-            return;
+            return error;
           }
           ctx.attempts.set(state.key, attemptRecord(state, 'called', error));
           state.record(hasErrorCode(error, 'RXLLM_TIMEOUT') ? 'timeout' : 'failure', now());
@@ -431,30 +429,28 @@ export function createRouter(config: RouterConfig): Router {
               retryAfterMs,
             );
           }
+          // A 429 with no hint cools its provider for `cooldownMs`: a retry of this candidate
+          // waits for that too, so nothing calls the provider while it cools down.
+          if (
+            error instanceof RateLimitError &&
+            error.retryAfterMs === undefined &&
+            error.isRetryable
+          ) {
+            return new RateLimitError(error.message, {
+              provider: error.provider,
+              status: error.status,
+              retryAfterMs: cooldownMs,
+              cause: error,
+            });
+          }
+          return error;
         },
-      }),
-      finalize(() => {
-        if (called && !ended) {
-          state.record('cancel', now());
-          end('cancelled');
-        }
-      }),
-      catchError((error: unknown) => {
-        // A 429 with no hint cools its provider for `cooldownMs`: a retry of this candidate
-        // waits for that too, so nothing calls the provider while it cools down.
-        if (
-          error instanceof RateLimitError &&
-          error.retryAfterMs === undefined &&
-          error.isRetryable
-        ) {
-          throw new RateLimitError(error.message, {
-            provider: error.provider,
-            status: error.status,
-            retryAfterMs: cooldownMs,
-            cause: error,
-          });
-        }
-        throw error;
+        teardown() {
+          if (called && !ended) {
+            state.record('cancel', now());
+            end('cancelled');
+          }
+        },
       }),
     );
   };
@@ -526,10 +522,10 @@ export function createRouter(config: RouterConfig): Router {
       options.timeouts.totalMs === undefined
         ? identity
         : timeouts({ total: options.timeouts.totalMs, scheduler }),
-      // Wire keep-alives served the idle timeouts; consumers do not need them.
-      filter((chunk) => chunk.choices.length > 0 || chunk.usage !== undefined),
-      tap({
+      observe<StreamingChunk>({
         next(chunk) {
+          // Wire keep-alives served the idle timeouts; consumers do not need them.
+          if (chunk.choices.length === 0 && chunk.usage === undefined) return false;
           session.chunks++;
           if (chunk.usage !== undefined) session.usage = chunk.usage;
           if (session.state === 'pending' && isContentChunk(chunk)) {
@@ -557,10 +553,11 @@ export function createRouter(config: RouterConfig): Router {
           const cancelled =
             hasErrorCode(error, 'RXLLM_CANCELLED') || hasErrorCode(error, 'RXLLM_ROUTER_CLOSED');
           sessionRegistry.finish(session, cancelled ? 'cancelled' : 'failed', error);
+          return error;
         },
-      }),
-      finalize(() => {
-        sessionRegistry.finish(session, 'cancelled');
+        teardown() {
+          sessionRegistry.finish(session, 'cancelled');
+        },
       }),
     );
   };
