@@ -686,7 +686,18 @@ export function createRouter(config: RouterConfig): Router {
       });
     });
 
+  // Per route's options object (the route table keeps one per route): resolved once, not per
+  // request.
+  const resolvedOptions = new WeakMap<RouteOptions, ResolvedOptions>();
   const resolveOptions = (route: RouteOptions): ResolvedOptions => {
+    let resolved = resolvedOptions.get(route);
+    if (resolved === undefined) {
+      resolved = mergeOptions(route);
+      resolvedOptions.set(route, resolved);
+    }
+    return resolved;
+  };
+  const mergeOptions = (route: RouteOptions): ResolvedOptions => {
     const retry = route.retry ?? defaults.retry;
     return {
       retry:
