@@ -1,7 +1,7 @@
 import { Observable, catchError, defer, throwError, type MonoTypeOperatorFunction } from 'rxjs';
 import type { ChunkChoice, ChunkDelta, StreamingChunk, Usage } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
-import { isRouterError, type RouterErrorCode } from '../errors/router-error';
+import { hasErrorCode, isRouterError, type RouterErrorCode } from '../errors/router-error';
 import { currentFlow, runWithFlow } from '../flow/flow-control';
 import type { Provider } from '../providers/provider';
 import type { ChatRequest } from '../request/chat-request';
@@ -23,6 +23,12 @@ export interface FailoverCandidate {
    * leg's model are skipped: the same model would fail the same way.
    */
   readonly model: string;
+  /**
+   * The provider (account) behind this candidate, if known. After an authentication error or an
+   * exhausted quota, which belong to the account and not to the model, candidates of that
+   * provider are skipped instead, and the same model elsewhere may still be tried.
+   */
+  readonly provider?: string | undefined;
   /** A cold stream of the answer to `request`; unsubscribing must abort the request. */
   stream(request: ChatRequest): Observable<StreamingChunk>;
 }
@@ -61,8 +67,11 @@ export interface FailoverConfig {
    * candidate from an assistant prefill. Default `'error'`.
    */
   policy?: FailoverPolicy;
-  /** The source leg's name (for {@link FailoverInfo}) and model. Default: `request.model` for both. */
-  source?: { name?: string; model?: string };
+  /**
+   * The source leg's name (for {@link FailoverInfo}), model and provider (see
+   * {@link FailoverCandidate.provider}). Default: `request.model` for name and model.
+   */
+  source?: { name?: string; model?: string; provider?: string | undefined };
   /** Called before each switch, e.g. to log or count failovers. If it throws, the stream errors. */
   onFailover?: (info: FailoverInfo) => void;
   /**
@@ -120,6 +129,7 @@ export function candidate(provider: Provider, model: string, name?: string): Fai
   return {
     name: name ?? `${provider.name}/${model}`,
     model,
+    provider: provider.name,
     stream: (request) => provider.stream({ ...request, model }),
   };
 }
@@ -140,9 +150,10 @@ export function candidate(provider: Provider, model: string, name?: string): Fai
  * 2. Which errors switch: `isFailoverable(error)` (default {@link isFailoverableError}: validation,
  *    content-filter, budget and non-`RouterError` errors never switch; they are rethrown as they
  *    are, before or after content). A retryable error (`isRetryable`) may switch to any
- *    candidate; a non-retryable one (context length, invalid request, quota, authentication)
- *    only to a candidate with a different `model`: candidates with the model of a leg that failed
- *    that way are skipped.
+ *    candidate. A non-retryable one goes only to a candidate with a different `model` (candidates
+ *    with the model of a leg that failed that way are skipped), except an account error
+ *    (authentication, or a quota 429 that is not retryable) of a leg whose `provider` is known:
+ *    then that provider's candidates are skipped, and the same model elsewhere may be tried.
  * 3. Before the first content chunk: the next eligible candidate is sent `request`. When none is
  *    left, the last leg's error is rethrown unchanged.
  * 4. After content, policy `'error'` (default) errors with an `IncompleteStreamError` whose
@@ -247,6 +258,7 @@ export function failover(
         resumable: !multiChoice,
         cut: undefined,
         excluded: new Set(),
+        excludedProviders: new Set(),
         next: 0,
         legs: [],
       };
@@ -427,13 +439,20 @@ export function failover(
       };
 
       const exclude = (leg: Leg, error: unknown): void => {
-        if (!(isRouterError(error) && error.isRetryable)) answer.excluded.add(leg.model);
+        if (isRouterError(error) && error.isRetryable) return;
+        if (leg.provider !== undefined && isAccountError(error)) {
+          answer.excludedProviders.add(leg.provider);
+        } else {
+          answer.excluded.add(leg.model);
+        }
       };
 
       const pick = (): FailoverCandidate | undefined => {
         while (answer.next < list.length) {
           const c = list[answer.next++];
-          if (c !== undefined && !answer.excluded.has(c.model)) return c;
+          if (c === undefined || answer.excluded.has(c.model)) continue;
+          if (c.provider !== undefined && answer.excludedProviders.has(c.provider)) continue;
+          return c;
         }
         return undefined;
       };
@@ -515,7 +534,7 @@ export function failover(
         return resume(leg, error);
       };
 
-      return run(newLeg(sourceName, sourceModel, undefined, 'source', source$));
+      return run(newLeg(sourceName, sourceModel, undefined, 'source', source$, sourceLeg.provider));
     });
 }
 
@@ -537,6 +556,8 @@ interface AnswerState {
   cut: unknown;
   /** Models that failed with a non-retryable error. */
   excluded: Set<string>;
+  /** Providers whose account failed (authentication, quota): none of their candidates is tried. */
+  excludedProviders: Set<string>;
   /** Index of the next candidate to consider. */
   next: number;
   legs: Leg[];
@@ -545,6 +566,7 @@ interface AnswerState {
 interface Leg {
   name: string;
   model: string;
+  provider: string | undefined;
   candidate: FailoverCandidate | undefined;
   mode: 'source' | FailoverMode;
   stream$: Observable<StreamingChunk>;
@@ -571,10 +593,12 @@ function newLeg(
   c: FailoverCandidate | undefined,
   mode: Leg['mode'],
   stream$: Observable<StreamingChunk>,
+  provider: string | undefined = c?.provider,
 ): Leg {
   return {
     name,
     model,
+    provider,
     candidate: c,
     mode,
     stream$,
@@ -626,6 +650,17 @@ function regenerateLeg(c: FailoverCandidate, request: ChatRequest, emitted: stri
   );
   leg.prefix = emitted;
   return leg;
+}
+
+/**
+ * An error of the provider's account rather than of the model or the request: an authentication
+ * failure, or a 429 that will not pass by waiting (an exhausted quota or spend cap).
+ */
+function isAccountError(error: unknown): boolean {
+  return (
+    hasErrorCode(error, 'RXLLM_AUTHENTICATION') ||
+    (hasErrorCode(error, 'RXLLM_RATE_LIMITED') && isRouterError(error) && !error.isRetryable)
+  );
 }
 
 /** Every text a chunk carries: content, refusal, reasoning and tool-call arguments. */

@@ -482,6 +482,7 @@ export function createRouter(config: RouterConfig): Router {
     const legs: FailoverCandidate[] = ordered.map((c) => ({
       name: c.key,
       model: c.model,
+      provider: c.providerKey,
       stream: (req) => candidateStream(ctx, c, req, options),
     }));
     const [first, ...rest] = legs as [FailoverCandidate, ...FailoverCandidate[]];
@@ -489,7 +490,7 @@ export function createRouter(config: RouterConfig): Router {
       failover(rest, {
         request,
         policy: options.failover,
-        source: { name: first.name, model: first.model },
+        source: { name: first.name, model: first.model, provider: first.provider },
         estimateTokens: (text) => Math.ceil(estimateTokens(text, request.model)),
         onFailover: ({ from, to, error, mode }) => {
           session.failovers++;

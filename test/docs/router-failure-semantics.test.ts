@@ -1,6 +1,7 @@
 // The failure-semantics table of docs/router.md, checked row by row against the router: for each
 // error, whether p/m1's breaker recorded it, how often p/m1 was called (retries), which candidate
-// took over (failover, and the same-model rule), and what the consumer got.
+// took over (failover, the same-model rule, and the same-provider rule for account errors), and
+// what the consumer got.
 import { TestScheduler } from 'rxjs/testing';
 import type { StreamingChunk } from '../../src/chunk/streaming-chunk';
 import { createPricing } from '../../src/cost/pricing';
@@ -215,7 +216,7 @@ const rows: Row[] = [
     error: 'quota 429 (insufficient_quota)',
     scenario: { primary: { marble: '-#', error: quotaExceeded() } },
     counted: 0,
-    calls: [1, 0, 1],
+    calls: [1, 1, 0],
     sees: 'ok',
     alone: ['AllProvidersFailedError', 'RXLLM_ALL_PROVIDERS_FAILED', 429],
   },
@@ -307,7 +308,7 @@ const rows: Row[] = [
     error: 'authentication (401)',
     scenario: { primary: { marble: '-#', error: 401 } },
     counted: 0,
-    calls: [1, 0, 1],
+    calls: [1, 1, 0],
     sees: 'ok',
     alone: ['AllProvidersFailedError', 'RXLLM_ALL_PROVIDERS_FAILED', 401],
   },

@@ -4,6 +4,7 @@ import type { ChunkDelta, StreamingChunk, Usage } from '../../src/chunk/streamin
 import { IncompleteStreamError } from '../../src/errors/incomplete-stream-error';
 import { NetworkError } from '../../src/errors/network-error';
 import { ProviderError } from '../../src/errors/provider-error';
+import { RateLimitError } from '../../src/errors/rate-limit-error';
 import { ValidationError } from '../../src/errors/validation-error';
 import { currentFlow, runWithFlow, type FlowControl } from '../../src/flow/flow-control';
 import {
@@ -205,6 +206,47 @@ describe('failover', () => {
         );
 
         expectObservable(result).toBe(expected, undefined, invalid);
+        expectSubscriptions(sameModel.subscriptions).toBe([]);
+      });
+    });
+
+    it('should skip the provider, not the model, after an account error (authentication, quota)', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const auth = new ProviderError('authentication', 'Invalid API key', { status: 401 });
+        const quota = new RateLimitError('You exceeded your current quota', {
+          status: 429,
+          quotaExceeded: true,
+        });
+        for (const error of [auth, quota]) {
+          const source = cold<StreamingChunk>('    -#', undefined, error);
+          const sameProvider = cold<StreamingChunk>('-a|', { a: text(S2, 'p') });
+          const sameModelElsewhere = cold<StreamingChunk>('-b|', { b: text(S2, 'q') });
+          const candidates = [
+            { ...marbleCandidate('p/m2', 'm2', () => sameProvider), provider: 'p' },
+            { ...marbleCandidate('q/m1', 'm1', () => sameModelElsewhere), provider: 'q' },
+          ];
+
+          const result = source.pipe(
+            failover(candidates, { request, source: { name: 'p/m1', model: 'm1', provider: 'p' } }),
+          );
+
+          expectObservable(result).toBe('--b|', { b: text(S2, 'q') });
+          expectSubscriptions(sameProvider.subscriptions).toBe([]);
+        }
+      });
+    });
+
+    it('should skip the model after an account error when the provider is not known', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const auth = new ProviderError('authentication', 'Invalid API key', { status: 401 });
+        const source = cold<StreamingChunk>('      -#', undefined, auth);
+        const sameModel = cold<StreamingChunk>('    -a|', { a: text(S2, 'x') });
+
+        const result = source.pipe(
+          failover([marbleCandidate('c-same', 'm1', () => sameModel)], { request }),
+        );
+
+        expectObservable(result).toBe('-#', undefined, auth);
         expectSubscriptions(sameModel.subscriptions).toBe([]);
       });
     });
@@ -720,7 +762,7 @@ describe('failover', () => {
         },
       };
       const c = candidate(provider, 'acme-large');
-      expect(c).toMatchObject({ name: 'acme/acme-large', model: 'acme-large' });
+      expect(c).toMatchObject({ name: 'acme/acme-large', model: 'acme-large', provider: 'acme' });
       c.stream(request).subscribe();
       expect(sent).toEqual([{ ...request, model: 'acme-large' }]);
       expect(candidate(provider, 'x', 'backup').name).toBe('backup');
