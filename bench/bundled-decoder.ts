@@ -17,8 +17,20 @@ const root = join(__dirname, '..');
  */
 export function loadBundledDecoder(): DecodeProviderStream {
   const outfile = join(root, '.tmp', 'bench', 'decode-provider-stream.cjs');
+  bundleLikeTsup(join(root, 'src', 'providers', 'decode-provider-stream.ts'), outfile);
+  const loaded = createRequire(__filename)(outfile) as {
+    decodeProviderStream: DecodeProviderStream;
+  };
+  return loaded.decodeProviderStream;
+}
+
+/**
+ * Bundles `entry` into `outfile` the way tsup ships the package: esbuild, one CommonJS bundle,
+ * target node20, packages left external (they load from `node_modules` at run time).
+ */
+export function bundleLikeTsup(entry: string, outfile: string): void {
   buildSync({
-    entryPoints: [join(root, 'src', 'providers', 'decode-provider-stream.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -28,8 +40,4 @@ export function loadBundledDecoder(): DecodeProviderStream {
     tsconfig: join(root, 'tsconfig.build.json'),
     logLevel: 'warning',
   });
-  const loaded = createRequire(__filename)(outfile) as {
-    decodeProviderStream: DecodeProviderStream;
-  };
-  return loaded.decodeProviderStream;
 }

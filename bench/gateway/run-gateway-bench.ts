@@ -1,7 +1,7 @@
-import { buildSync } from 'esbuild';
 import { existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { bundleLikeTsup } from '../bundled-decoder';
 import { median } from '../report';
 import { BenchChild } from './child';
 import type {
@@ -115,17 +115,7 @@ function bundle(entries: Record<string, string>): Record<string, string> {
   const files: Record<string, string> = {};
   for (const [name, source] of Object.entries(entries)) {
     const outfile = join(outdir, `${name}.cjs`);
-    buildSync({
-      entryPoints: [isAbsolute(source) ? source : join(__dirname, source)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      packages: 'external',
-      tsconfig: join(root, 'tsconfig.build.json'),
-      logLevel: 'warning',
-    });
+    bundleLikeTsup(isAbsolute(source) ? source : join(__dirname, source), outfile);
     files[name] = outfile;
   }
   return files;
@@ -490,12 +480,7 @@ export function pairedDifference(
   base: readonly RunSample[] | undefined,
   pick: (sample: RunSample) => number,
 ): number | undefined {
-  if (samples === undefined || base === undefined) return undefined;
-  const values = samples.flatMap((sample) => {
-    const other = base.find((candidate) => candidate.round === sample.round);
-    return other === undefined ? [] : [pick(sample) - pick(other)];
-  });
-  return values.length === 0 ? undefined : median(values);
+  return pairedMedian(samples, base, (sample, other) => pick(sample) - pick(other));
 }
 
 /** The median over rounds of `pick(target) / pick(base)`, paired by round. */
@@ -504,10 +489,19 @@ export function pairedRatio(
   base: readonly RunSample[] | undefined,
   pick: (sample: RunSample) => number,
 ): number | undefined {
+  return pairedMedian(samples, base, (sample, other) => pick(sample) / pick(other));
+}
+
+/** The median over rounds of `compare(sample, base's sample of the same round)`. */
+function pairedMedian(
+  samples: readonly RunSample[] | undefined,
+  base: readonly RunSample[] | undefined,
+  compare: (sample: RunSample, other: RunSample) => number,
+): number | undefined {
   if (samples === undefined || base === undefined) return undefined;
   const values = samples.flatMap((sample) => {
     const other = base.find((candidate) => candidate.round === sample.round);
-    return other === undefined ? [] : [pick(sample) / pick(other)];
+    return other === undefined ? [] : [compare(sample, other)];
   });
   return values.length === 0 ? undefined : median(values);
 }

@@ -84,9 +84,11 @@ interface Reader<T> {
   cursor: number;
   /** True while a drain loop runs for this reader, so a re-entrant emission does not reorder. */
   draining: boolean;
-  /** With a recording codec: the last value this reader got, and its index (-1: none yet). */
+  /**
+   * With a recording codec: the last value this reader got (readers go in order, so it is the
+   * value before `cursor`), or undefined before the first.
+   */
   previous: T | undefined;
-  previousIndex: number;
 }
 
 /**
@@ -161,15 +163,7 @@ export class SharedStream<T> {
 
   /** A copy of the values that have arrived so far. */
   snapshot(): T[] {
-    const codec = this.#codec;
-    if (codec === undefined) return this.#recorded.slice() as T[];
-    const values: T[] = [];
-    let previous: T | undefined;
-    for (const recorded of this.#recorded) {
-      previous = codec.unpack(recorded, previous);
-      values.push(previous);
-    }
-    return values;
+    return this.#unpacked(this.#recorded.length);
   }
 
   /**
@@ -197,7 +191,6 @@ export class SharedStream<T> {
         cursor: fromIndex,
         draining: false,
         previous: undefined,
-        previousIndex: -1,
       };
       this.#readers.add(reader);
       this.#pendingAbandon?.unsubscribe();
@@ -318,28 +311,21 @@ export class SharedStream<T> {
     if (index === this.#recorded.length - 1) {
       value = this.#last as T;
     } else {
-      const previous =
-        index === 0
-          ? undefined
-          : reader.previousIndex === index - 1
-            ? reader.previous
-            : this.#rebuild(index - 1);
+      // A reader that joined mid-recording has no value before its first: it is rebuilt.
+      const previous = index === 0 ? undefined : (reader.previous ?? this.#unpacked(index).at(-1));
       value = codec.unpack(this.#recorded[index], previous);
     }
     reader.previous = value;
-    reader.previousIndex = index;
     return value;
   }
 
-  /** The value at `index`, rebuilt from the start of the recording (a reader joining late). */
-  #rebuild(index: number): T | undefined {
+  /** The first `end` values, rebuilt from the recording in order. */
+  #unpacked(end: number): T[] {
     const codec = this.#codec;
-    let value: T | undefined;
-    for (let i = 0; i <= index; i++) {
-      const recorded = this.#recorded[i];
-      value = codec === undefined ? (recorded as T) : codec.unpack(recorded, value);
-    }
-    return value;
+    const recorded = this.#recorded.slice(0, end);
+    if (codec === undefined) return recorded as T[];
+    let previous: T | undefined;
+    return recorded.map((item) => (previous = codec.unpack(item, previous)));
   }
 
   #drain(reader: Reader<T>): void {
