@@ -1,15 +1,11 @@
 import { Observable } from 'rxjs';
 import type { StreamFormat, StreamingChunk } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
-import { ParseError } from '../errors/parse-error';
 import { isRouterError } from '../errors/router-error';
 import { currentFlow } from '../flow/flow-control';
 import { openBody, type BodyReader, type ByteBody } from '../sse/read-body';
-import { createSseDecoder, type SseDecoderOptions } from '../sse/sse-decoder';
-import { createAnthropicDecoder } from './anthropic/anthropic-stream-decoder';
-import { createGoogleDecoder } from './google/google-stream-decoder';
-import { createOpenAIDecoder } from './openai/openai-stream-decoder';
-import { makeChunk, type StreamDecoderFactory } from './stream-decoder';
+import type { SseDecoderOptions } from '../sse/sse-decoder';
+import { createChunkFeed, decoderFor, type ChunkFeedOptions } from './chunk-feed';
 
 export interface DecodeProviderStreamOptions extends SseDecoderOptions {
   /** The model to report when the provider's events do not name one (Anthropic names it once). */
@@ -26,12 +22,6 @@ export interface DecodeProviderStreamOptions extends SseDecoderOptions {
    */
   keepAliveChunks?: boolean;
 }
-
-const decoders: Record<StreamFormat, StreamDecoderFactory> = {
-  openai: createOpenAIDecoder,
-  anthropic: createAnthropicDecoder,
-  google: createGoogleDecoder,
-};
 
 /**
  * Decodes a provider's raw streaming response body into normalized {@link StreamingChunk}s.
@@ -60,90 +50,20 @@ export function decodeProviderStream(
   body: ByteBody,
   options: DecodeProviderStreamOptions = {},
 ): Observable<StreamingChunk> {
-  // `hasOwn`, so that `toString` or `__proto__` is not taken for a format.
-  const factory = Object.hasOwn(decoders, format) ? decoders[format] : undefined;
+  const factory = decoderFor(format);
   if (factory === undefined) {
     throw new TypeError(
       `decodeProviderStream: unknown format ${JSON.stringify(format)}. Use 'openai', 'anthropic' or 'google'.`,
     );
   }
-  const { model, requestId, provider = format, keepAliveChunks = false, ...sseOptions } = options;
+  const feedOptions: ChunkFeedOptions = { ...options, provider: options.provider ?? format };
+  const provider = feedOptions.provider as string;
   return new Observable<StreamingChunk>((subscriber) => {
-    let chunks = 0;
-    // Set by the decoder's callbacks when a terminal event arrives.
-    let done = false as boolean;
-    // Set when the stream completed on its terminal event, before the body ended.
-    let finishedEarly = false;
-    const isWebStream = typeof (body as Partial<ReadableStream>).getReader === 'function';
     const open = (): boolean => !subscriber.closed;
-    const decoder = factory({
-      provider,
-      model,
-      requestId,
-      emit(chunk) {
-        chunks++;
-        last = chunk;
-        subscriber.next(chunk);
-      },
-    });
-    let last: StreamingChunk | undefined;
-    const keepAlive = (): void => {
-      if (done || !open()) return;
-      subscriber.next(
-        makeChunk(
-          last?.id ?? requestId ?? '',
-          last?.created ?? Math.floor(Date.now() / 1000),
-          last?.model ?? model ?? '',
-          provider,
-          [],
-        ),
-      );
-    };
-    // With a pull consumer (toAsyncIterable) downstream, events are queued per body piece and
-    // emitted one at a time, each after the consumer's demand: a slow consumer then stops the
-    // reading, and nothing piles up. Without one, events are decoded straight away.
-    const flow = currentFlow();
-    const queue: (() => void)[] | undefined = flow === undefined ? undefined : [];
-    // Keep-alives keep their place among events when they are queued for a pull consumer.
-    const onKeepAlive = (): void => {
-      if (queue === undefined) keepAlive();
-      else queue.push(keepAlive);
-    };
-    const sse = createSseDecoder(
-      {
-        onEvent(event) {
-          if (keepAliveChunks && event.event === 'ping') onKeepAlive();
-          if (queue === undefined) {
-            if (!done && open()) done = decoder.event(event);
-          } else {
-            queue.push(() => {
-              if (!done && open()) done = decoder.event(event);
-            });
-          }
-        },
-        ...(keepAliveChunks ? { onComment: onKeepAlive } : {}),
-        onBareJson(value, raw) {
-          if (queue === undefined) {
-            if (!done && open()) decoder.bareJson(value, raw);
-          } else {
-            queue.push(() => {
-              if (!done && open()) decoder.bareJson(value, raw);
-            });
-          }
-        },
-      },
-      sseOptions,
-    );
-    const drain = async (): Promise<void> => {
-      if (queue === undefined || flow === undefined) return;
-      for (let i = 0; i < queue.length; i++) {
-        const wait = flow.ready();
-        if (wait !== undefined) await wait;
-        if (!open()) break;
-        (queue[i] as () => void)();
-      }
-      queue.length = 0;
-    };
+    const isWebStream = typeof (body as Partial<ReadableStream>).getReader === 'function';
+    // With a pull consumer (toAsyncIterable) downstream, the feed emits each event after the
+    // consumer's demand, and the next piece is read only once the last one has gone out.
+    const feed = createChunkFeed(factory, subscriber, feedOptions, currentFlow());
 
     let reader: ReturnType<typeof openBody>;
     try {
@@ -160,41 +80,25 @@ export function decodeProviderStream(
     const pump = async (): Promise<void> => {
       for (;;) {
         // An unsubscribe (take(1), say) during the last feed released the body: read no more.
-        if (subscriber.closed) return;
+        if (!open()) return;
         let result: IteratorResult<Uint8Array, unknown>;
         try {
           result = await reader.read();
         } catch (cause) {
           if (isRouterError(cause)) throw cause;
           throw new IncompleteStreamError(
-            `The ${provider} stream broke off after ${chunks} chunks: ${describe(cause)}. The answer is incomplete; retry or fail over.`,
+            `The ${provider} stream broke off after ${feed.chunks} chunks: ${describeCause(cause)}. The answer is incomplete; retry or fail over.`,
             { provider, cause },
           );
         }
         if (!open()) return;
         if (result.done === true) {
-          try {
-            sse.end(); // may deliver a last event, which may end the stream or close the subscriber
-            await drain();
-          } catch (error) {
-            // A last event that does not parse was cut off by the end of the body, not malformed.
-            if (!(error instanceof ParseError)) throw error;
-            throw new IncompleteStreamError(
-              `The ${provider} stream ended in the middle of an event after ${chunks} chunks; the answer is truncated. Retry or fail over.`,
-              { provider, cause: error },
-            );
-          }
-          if (!done && open()) decoder.end();
-          subscriber.complete();
+          await feed.end();
           return;
         }
-        sse.feed(result.value);
-        await drain();
-        if (done) {
-          finishedEarly = true;
-          subscriber.complete();
-          return;
-        }
+        const wait = feed.feed(result.value);
+        if (wait !== undefined) await wait;
+        if (feed.finished) return;
       }
     };
 
@@ -205,7 +109,7 @@ export function decodeProviderStream(
     return () => {
       // A Node body (an async iterable) is read to its end, bounded by the HTTP client's body
       // timeout; a web ReadableStream has no such bound, so it is cancelled at once.
-      if (finishedEarly && !isWebStream) void readToEnd(reader);
+      if (feed.finished && !isWebStream) void readToEnd(reader);
       else reader.release();
     };
   });
@@ -234,7 +138,8 @@ async function readToEnd(reader: BodyReader): Promise<void> {
   }
 }
 
-function describe(cause: unknown): string {
+/** A transport failure's message, with its code when it has one. */
+export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
     return typeof code === 'string' ? `${cause.message} (${code})` : cause.message;

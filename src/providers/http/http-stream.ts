@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { Dispatcher } from 'undici';
 import type { StreamFormat, StreamingChunk } from '../../chunk/streaming-chunk';
 import { NetworkError } from '../../errors/network-error';
 import { ProviderError } from '../../errors/provider-error';
 import { isRouterError } from '../../errors/router-error';
-import { currentFlow, runWithFlow } from '../../flow/flow-control';
-import { decodeProviderStream } from '../decode-provider-stream';
+import { IncompleteStreamError } from '../../errors/incomplete-stream-error';
+import { currentFlow } from '../../flow/flow-control';
+import { createChunkFeed, decoderFor, type ChunkFeed } from '../chunk-feed';
+import { describeCause } from '../decode-provider-stream';
 import { errorFromResponse } from '../error-from-response';
-import { readBounded } from './read-bounded';
+import type { StreamDecoderFactory } from '../stream-decoder';
+import { MAX_ERROR_BODY_BYTES } from './read-bounded';
 
 /** The abort reason of a request whose subscriber left: made once, not per request. */
 const UNSUBSCRIBED = new Error('The subscriber unsubscribed; the request was aborted.');
@@ -29,6 +32,11 @@ export interface HttpStreamCall {
   keepAliveChunks?: boolean | undefined;
   /** Secrets to scrub from error messages. */
   secrets: readonly string[];
+  /**
+   * How long a body may stay open after its terminal event (`[DONE]`) before it is aborted, in
+   * ms. Default 1000.
+   */
+  tailTimeoutMs?: number | undefined;
 }
 
 const networkCodes = new Set([
@@ -69,6 +77,14 @@ export function toNetworkError(provider: string, origin: string, error: unknown)
   );
 }
 
+/** Response headers as undici parses them. */
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** How long a body may stay open after its terminal event before it is aborted. */
+const TAIL_TIMEOUT_MS = 1_000;
+/** How many pieces may follow a terminal event before the body is aborted unread. */
+const PIECES_AFTER_TERMINAL = 4;
+
 /**
  * Streams one provider call over undici as a cold Observable of normalized chunks.
  *
@@ -79,113 +95,184 @@ export function toNetworkError(provider: string, origin: string, error: unknown)
  * 4. Unsubscribing (or the caller's signal) aborts the request and closes its socket at once.
  * 5. Demand from a pull consumer ({@link currentFlow}) is honoured: reading pauses while the
  *    consumer is behind, so TCP backpressure reaches the provider.
+ *
+ * The body is not read through a Readable: undici hands each piece to a dispatch handler, which
+ * decodes it on the spot (no stream, async iterator or promise per piece), and pauses the socket
+ * while a pull consumer is behind.
  */
 export function httpStream(call: HttpStreamCall): Observable<StreamingChunk> {
   return new Observable<StreamingChunk>((subscriber) => {
-    const flow = currentFlow();
-    const controller = new AbortController();
-    const { signal } = call;
-    const onAbort = (): void => {
-      controller.abort(signal?.reason);
-    };
+    const { signal, provider } = call;
     if (signal?.aborted === true) {
       subscriber.error(signal.reason);
       return;
     }
+    const flow = currentFlow();
+    let controller: Dispatcher.DispatchController | undefined;
+    // Why the request is to be aborted, before undici handed us its controller.
+    let abortReason: Error | undefined;
+    // Whether undici is done with the request: the body ended, or the request failed.
+    let settled = false;
+    let feed: ChunkFeed | undefined;
+    // A non-2xx or JSON answer: its body, bounded, to build the error from.
+    let errorBody:
+      { status: number; headers: ResponseHeaders; pieces: Buffer[]; size: number } | undefined;
+    let piecesAfterTerminal = 0;
+    let tail: ReturnType<typeof setTimeout> | undefined;
+
+    const abort = (reason: Error): void => {
+      if (settled) return;
+      if (controller === undefined) abortReason ??= reason;
+      else controller.abort(reason);
+    };
+    const onAbort = (): void => {
+      abort(signal?.reason instanceof Error ? signal.reason : UNSUBSCRIBED);
+      subscriber.error(signal?.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    let inner: Subscription | undefined;
-    let responseBody: Dispatcher.ResponseData['body'] | undefined;
-    let finished = false;
+    const failWithBody = (): void => {
+      if (errorBody === undefined) return;
+      const { status, headers, pieces, size } = errorBody;
+      errorBody = undefined;
+      const text = Buffer.concat(pieces, size).toString('utf8');
+      if (status >= 200 && status < 300 && !/"error"\s*:/.test(text)) {
+        subscriber.error(
+          new ProviderError(
+            'other',
+            `${provider} answered with JSON instead of an event stream. Check the base URL and that streaming is enabled.`,
+            { provider, status },
+          ),
+        );
+        return;
+      }
+      subscriber.error(
+        errorFromResponse({
+          provider,
+          status: status >= 200 && status < 300 ? 500 : status,
+          headers,
+          body: text,
+          secrets: call.secrets,
+        }),
+      );
+    };
 
-    const run = async (): Promise<void> => {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await call.dispatcher.request({
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(ctrl) {
+        controller = ctrl;
+        if (abortReason !== undefined) ctrl.abort(abortReason);
+      },
+      onResponseStart(ctrl, statusCode, headers) {
+        if (subscriber.closed) {
+          ctrl.abort(UNSUBSCRIBED);
+          return;
+        }
+        const contentType = String(headers['content-type'] ?? '');
+        if (statusCode < 200 || statusCode >= 300 || contentType.includes('application/json')) {
+          errorBody = { status: statusCode, headers, pieces: [], size: 0 };
+          return;
+        }
+        const requestId = String(
+          headers['x-request-id'] ?? headers['request-id'] ?? `req_${randomUUID()}`,
+        );
+        feed = createChunkFeed(
+          decoderFor(call.format) as StreamDecoderFactory,
+          subscriber,
+          {
+            provider,
+            model: call.model,
+            requestId,
+            keepAliveChunks: call.keepAliveChunks === true,
+          },
+          flow,
+        );
+      },
+      onResponseData(ctrl, piece) {
+        if (errorBody !== undefined) {
+          const room = MAX_ERROR_BODY_BYTES - errorBody.size;
+          errorBody.pieces.push(piece.length >= room ? piece.subarray(0, room) : piece);
+          errorBody.size += Math.min(piece.length, room);
+          if (piece.length >= room) {
+            failWithBody();
+            ctrl.abort(UNSUBSCRIBED);
+          }
+          return;
+        }
+        if (feed === undefined) return;
+        if (feed.finished) {
+          // What follows the terminal event is read, undecoded, so that the connection can be
+          // reused; a body that keeps sending is cut.
+          if (++piecesAfterTerminal > PIECES_AFTER_TERMINAL) ctrl.abort(UNSUBSCRIBED);
+          return;
+        }
+        if (subscriber.closed) return;
+        const wait = feed.feed(piece);
+        if (wait !== undefined) {
+          ctrl.pause();
+          void wait.then(() => {
+            if (!settled && !ctrl.aborted) ctrl.resume();
+          });
+        }
+      },
+      onResponseEnd() {
+        settled = true;
+        if (tail !== undefined) clearTimeout(tail);
+        if (errorBody !== undefined) failWithBody();
+        else if (feed !== undefined && !feed.finished && !subscriber.closed) void feed.end();
+      },
+      onResponseError(_ctrl, error) {
+        settled = true;
+        if (tail !== undefined) clearTimeout(tail);
+        if (subscriber.closed) return;
+        if (signal?.aborted === true) {
+          subscriber.error(signal.reason);
+        } else if (errorBody !== undefined) {
+          // A body that breaks off while we read an error: the error is built from what arrived.
+          failWithBody();
+        } else if (feed === undefined) {
+          subscriber.error(toNetworkError(provider, call.origin, error));
+        } else {
+          subscriber.error(
+            isRouterError(error)
+              ? error
+              : new IncompleteStreamError(
+                  `The ${provider} stream broke off after ${feed.chunks} chunks: ${describeCause(error)}. The answer is incomplete; retry or fail over.`,
+                  { provider, cause: error },
+                ),
+          );
+        }
+      },
+    };
+
+    try {
+      call.dispatcher.dispatch(
+        {
           origin: call.origin,
           path: call.path,
           method: 'POST',
           headers: call.headers,
           body: call.body,
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (signal?.aborted === true) throw signal.reason;
-        throw toNetworkError(call.provider, call.origin, error);
-      }
-      const { statusCode, headers, body } = response;
-      responseBody = body;
-      // An abort or socket error on an unread body must never become an uncaught exception.
-      body.on('error', () => undefined);
-      if (subscriber.closed) {
-        body.destroy();
-        return;
-      }
-      if (statusCode < 200 || statusCode >= 300) {
-        const text = await readBounded(body);
-        throw errorFromResponse({
-          provider: call.provider,
-          status: statusCode,
-          headers,
-          body: text,
-          secrets: call.secrets,
-        });
-      }
-      const contentType = String(headers['content-type'] ?? '');
-      if (contentType.includes('application/json')) {
-        const text = await readBounded(body);
-        if (/"error"\s*:/.test(text)) {
-          throw errorFromResponse({
-            provider: call.provider,
-            status: 500,
-            headers,
-            body: text,
-            secrets: call.secrets,
-          });
-        }
-        throw new ProviderError(
-          'other',
-          `${call.provider} answered with JSON instead of an event stream. Check the base URL and that streaming is enabled.`,
-          { provider: call.provider, status: statusCode },
-        );
-      }
-      const requestId = String(
-        headers['x-request-id'] ?? headers['request-id'] ?? `req_${randomUUID()}`,
+        },
+        handler,
       );
-      inner = runWithFlow(flow, () =>
-        decodeProviderStream(call.format, body, {
-          provider: call.provider,
-          model: call.model,
-          requestId,
-          keepAliveChunks: call.keepAliveChunks === true,
-        }).subscribe({
-          next: (chunk) => {
-            subscriber.next(chunk);
-          },
-          error: (error: unknown) => {
-            // An abort by the caller's signal breaks the body: report the signal's reason.
-            subscriber.error(signal?.aborted === true ? signal.reason : error);
-          },
-          complete: () => {
-            finished = true;
-            subscriber.complete();
-          },
-        }),
-      );
-    };
-
-    run().catch((error: unknown) => {
-      subscriber.error(signal?.aborted === true ? signal.reason : error);
-    });
+    } catch (error) {
+      settled = true;
+      subscriber.error(toNetworkError(provider, call.origin, error));
+    }
 
     return () => {
       signal?.removeEventListener('abort', onAbort);
-      inner?.unsubscribe();
-      // A body read to its end needs no abort (and an abort without a reason builds a
-      // DOMException with a stack trace: measurable at thousands of requests per second).
-      if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED);
-      if (!finished && responseBody !== undefined && !responseBody.destroyed)
-        responseBody.destroy();
+      if (settled) return;
+      if (feed?.finished === true) {
+        // The answer is complete; its body normally ends in the same read. One that stays open
+        // is cut after a while, so that the connection is not held for ever.
+        tail = setTimeout(() => {
+          abort(UNSUBSCRIBED);
+        }, call.tailTimeoutMs ?? TAIL_TIMEOUT_MS);
+        tail.unref();
+        return;
+      }
+      abort(UNSUBSCRIBED);
     };
   });
 }
