@@ -24,7 +24,8 @@ function list(name: string, fallback: string): string[] {
  *
  * Environment: `BENCH_GATEWAY_CONCURRENCY` (default `1,100,1000`), `BENCH_GATEWAY_ROUNDS`
  * (default 6, and 3 at 1,000 streams), `BENCH_GATEWAY_TARGETS` (default `direct,proxy,gateway`), `BENCH_GATEWAY_TOKENS`
- * (default 60), `BENCH_GATEWAY_CPU_PROF=1` to profile the proxy and gateway processes,
+ * (default 60), `BENCH_GATEWAY_WARMUP` (streamed requests per target before the measured rounds;
+ * default `max(concurrency, 300)`), `BENCH_GATEWAY_CPU_PROF=1` to profile the proxy and gateway processes,
  * `BENCH_GATEWAY_NODE_FLAGS` (space-separated node flags of the proxy and gateway processes),
  * `BENCH_GATEWAY_BASELINE` (another checkout: adds its gateway as the `baseline` target, to
  * compare a change with its base in the same run; the default targets become

@@ -36,6 +36,8 @@ export interface GatewayBenchConfig {
   rounds?: number | undefined;
   /** Content tokens per streamed answer. Default 60. */
   tokens?: number;
+  /** Streamed requests per target before the measured rounds. Default {@link defaultWarmup}. */
+  warmup?: number | undefined;
   /** Which targets to run. Default all three (the gateway only if its source exists). */
   targets?: TargetName[];
   /** The checkout whose gateway the `baseline` target runs (its `bench/gateway/gateway-process.ts`). */
@@ -85,7 +87,9 @@ export interface PhaseResult {
 }
 
 export interface GatewayBenchResult {
-  config: Required<Omit<GatewayBenchConfig, 'cpuProfileDir' | 'rounds' | 'baselineDir'>> & {
+  config: Required<
+    Omit<GatewayBenchConfig, 'cpuProfileDir' | 'rounds' | 'warmup' | 'baselineDir'>
+  > & {
     cpuProfileDir?: string;
   };
   phases: PhaseResult[];
@@ -143,6 +147,15 @@ export function requestsPerRun(concurrency: number): number {
 /** Default rounds at a concurrency: fewer at 1,000 streams, where each run has 2,000 samples. */
 export function defaultRounds(concurrency: number): number {
   return concurrency >= 1000 ? 3 : 6;
+}
+
+/**
+ * Streamed requests per target before the measured rounds: `BENCH_GATEWAY_WARMUP`, else
+ * `max(concurrency, 300)`.
+ */
+export function defaultWarmup(concurrency: number): number {
+  const fromEnv = process.env.BENCH_GATEWAY_WARMUP;
+  return fromEnv === undefined ? Math.max(concurrency, 300) : Number(fromEnv);
 }
 
 /**
@@ -236,6 +249,7 @@ export async function runGatewayBench(
         await runPhase({
           concurrency,
           rounds: rounds ?? defaultRounds(concurrency),
+          warmup: config.warmup ?? defaultWarmup(concurrency),
           tokens,
           targets,
           timeoutMs,
@@ -270,6 +284,7 @@ export async function runGatewayBench(
 interface PhaseSetup {
   concurrency: number;
   rounds: number;
+  warmup: number;
   tokens: number;
   targets: TargetName[];
   timeoutMs: number;
@@ -281,7 +296,7 @@ interface PhaseSetup {
 }
 
 async function runPhase(setup: PhaseSetup): Promise<PhaseResult> {
-  const { concurrency, rounds, tokens, targets, timeoutMs, bundles, live } = setup;
+  const { concurrency, rounds, warmup, tokens, targets, timeoutMs, bundles, live } = setup;
   const requests = requestsPerRun(concurrency);
   const startupMs = 20_000;
   const servers: Partial<Record<TargetName | 'upstream', ServerChild>> = {};
@@ -383,7 +398,7 @@ async function runPhase(setup: PhaseSetup): Promise<PhaseResult> {
     const warmStarted = performance.now();
     for (const target of targets) {
       if (concurrency > 1) await run(target, concurrency, 'GET');
-      await run(target, Math.max(concurrency, 300));
+      await run(target, warmup);
     }
     progress(`${concurrency} streams: warm-up`, warmStarted);
 
