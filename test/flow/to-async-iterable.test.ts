@@ -132,6 +132,39 @@ describe('toAsyncIterable', () => {
     expect(iterable.maxBuffered).toBeLessThanOrEqual(8);
   });
 
+  it('should emit a piece of many events only as fast as the consumer pulls, in order', async () => {
+    const encoder = new TextEncoder();
+    let pulled = 0;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      // Five pieces of ten events each: more events per piece than the high-water mark.
+      for (let piece = 0; piece < 5; piece++) {
+        await Promise.resolve();
+        pulled++;
+        let text = '';
+        for (let i = 0; i < 10; i++) text += openaiEvent(piece * 10 + i);
+        yield encoder.encode(text);
+      }
+      pulled++;
+      yield encoder.encode('data: [DONE]\n\n');
+    }
+    const iterable = toAsyncIterable(decodeProviderStream('openai', body()), { highWaterMark: 4 });
+    const iterator = iterable[Symbol.asyncIterator]();
+    const texts: string[] = [];
+    const first = await iterator.next();
+    if (first.done !== true) texts.push(first.value.choices[0]!.delta.content!);
+    for (let i = 0; i < 20; i++) await settle();
+    // The first piece's events wait in the decoder: no second piece was read.
+    expect(pulled).toBe(1);
+    expect(iterable.buffered).toBeLessThanOrEqual(4);
+    for (;;) {
+      const result = await iterator.next();
+      if (result.done === true) break;
+      texts.push(result.value.choices[0]!.delta.content!);
+    }
+    expect(texts).toEqual(Array.from({ length: 50 }, (_, i) => `t${i} `));
+    expect(iterable.maxBuffered).toBeLessThanOrEqual(4);
+  });
+
   it('should read at full speed when no consumer asks for flow control', async () => {
     const { body, pulled } = countingBody(50);
     let chunks = 0;
