@@ -116,7 +116,7 @@ export function decodeProviderStream(
 }
 
 /** How many pieces may follow a terminal event before the body is released unread. */
-const PIECES_AFTER_TERMINAL = 4;
+export const PIECES_AFTER_TERMINAL = 4;
 
 /**
  * Reads what follows the terminal event (normally nothing but the end of the body), then

@@ -8,7 +8,7 @@ import { isRouterError } from '../../errors/router-error';
 import { IncompleteStreamError } from '../../errors/incomplete-stream-error';
 import { currentFlow } from '../../flow/flow-control';
 import { createChunkFeed, decoderFor, type ChunkFeed } from '../chunk-feed';
-import { describeCause } from '../decode-provider-stream';
+import { describeCause, PIECES_AFTER_TERMINAL } from '../decode-provider-stream';
 import { errorFromResponse } from '../error-from-response';
 import type { StreamDecoderFactory } from '../stream-decoder';
 import { MAX_ERROR_BODY_BYTES } from './read-bounded';
@@ -82,8 +82,6 @@ type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** How long a body may stay open after its terminal event before it is aborted. */
 const TAIL_TIMEOUT_MS = 1_000;
-/** How many pieces may follow a terminal event before the body is aborted unread. */
-const PIECES_AFTER_TERMINAL = 4;
 
 /**
  * Streams one provider call over undici as a cold Observable of normalized chunks.
