@@ -3,7 +3,7 @@ import type { StreamFormat, StreamingChunk } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
 import { ParseError } from '../errors/parse-error';
 import type { FlowControl } from '../flow/flow-control';
-import { createSseDecoder, type SseDecoderOptions } from '../sse/sse-decoder';
+import { createSseDecoder, type SseDecoderOptions, type SseEvent } from '../sse/sse-decoder';
 import { createAnthropicDecoder } from './anthropic/anthropic-stream-decoder';
 import { createGoogleDecoder } from './google/google-stream-decoder';
 import { createOpenAIDecoder } from './openai/openai-stream-decoder';
@@ -121,37 +121,36 @@ export function createChunkFeed(
     );
   };
 
+  // Each event goes out now while the consumer wants more, else waits its turn in the queue
+  // (a closure is made only then).
+  const decodeEvent = (event: SseEvent): void => {
+    if (!done && !subscriber.closed) done = decoder.event(event);
+  };
+  const decodeBareJson = (value: unknown, raw: string): void => {
+    if (!done && !subscriber.closed) decoder.bareJson(value, raw);
+  };
+  const onKeepAlive = (): void => {
+    if (ready()) keepAlive();
+    else queue.push(keepAlive);
+  };
+
   const sse = createSseDecoder(
     {
       onEvent(event) {
-        if (keepAliveChunks && event.event === 'ping') {
-          if (ready()) keepAlive();
-          else queue.push(keepAlive);
-        }
-        if (ready()) {
-          if (!done && !subscriber.closed) done = decoder.event(event);
-        } else {
+        if (keepAliveChunks && event.event === 'ping') onKeepAlive();
+        if (ready()) decodeEvent(event);
+        else
           queue.push(() => {
-            if (!done && !subscriber.closed) done = decoder.event(event);
+            decodeEvent(event);
           });
-        }
       },
-      ...(keepAliveChunks
-        ? {
-            onComment() {
-              if (ready()) keepAlive();
-              else queue.push(keepAlive);
-            },
-          }
-        : {}),
+      ...(keepAliveChunks ? { onComment: onKeepAlive } : {}),
       onBareJson(value, raw) {
-        if (ready()) {
-          if (!done && !subscriber.closed) decoder.bareJson(value, raw);
-        } else {
+        if (ready()) decodeBareJson(value, raw);
+        else
           queue.push(() => {
-            if (!done && !subscriber.closed) decoder.bareJson(value, raw);
+            decodeBareJson(value, raw);
           });
-        }
       },
     },
     sseOptions,

@@ -11,6 +11,7 @@ import { createChunkFeed, decoderFor, type ChunkFeed } from '../chunk-feed';
 import { describeCause, PIECES_AFTER_TERMINAL } from '../decode-provider-stream';
 import { errorFromResponse } from '../error-from-response';
 import type { StreamDecoderFactory } from '../stream-decoder';
+import type { HeaderBag } from '../retry-after';
 import { MAX_ERROR_BODY_BYTES } from './read-bounded';
 
 /** The abort reason of a request whose subscriber left: made once, not per request. */
@@ -77,9 +78,6 @@ export function toNetworkError(provider: string, origin: string, error: unknown)
   );
 }
 
-/** Response headers as undici parses them. */
-type ResponseHeaders = Record<string, string | string[] | undefined>;
-
 /** How long a body may stay open after its terminal event before it is aborted. */
 const TAIL_TIMEOUT_MS = 1_000;
 
@@ -114,7 +112,7 @@ export function httpStream(call: HttpStreamCall): Observable<StreamingChunk> {
     let feed: ChunkFeed | undefined;
     // A non-2xx or JSON answer: its body, bounded, to build the error from.
     let errorBody:
-      { status: number; headers: ResponseHeaders; pieces: Buffer[]; size: number } | undefined;
+      { status: number; headers: HeaderBag; pieces: Buffer[]; size: number } | undefined;
     let piecesAfterTerminal = 0;
     let tail: ReturnType<typeof setTimeout> | undefined;
 

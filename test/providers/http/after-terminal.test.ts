@@ -37,7 +37,9 @@ let origin: string;
 let after: After = 'end';
 const sockets = new Set<Socket>();
 /** Per request: when the client closed it, and how many pieces were written after [DONE]. */
-const requests: { closed: Promise<number>; extraPieces: () => number }[] = [];
+const requests: { path: string; closed: Promise<number>; extraPieces: () => number }[] = [];
+/** Called when the next request reaches the server. */
+let onArrival: (() => void) | undefined;
 const timers = new Set<ReturnType<typeof setInterval>>();
 
 beforeAll(async () => {
@@ -45,6 +47,7 @@ beforeAll(async () => {
     let extra = 0;
     let closeAt: (t: number) => void = () => undefined;
     requests.push({
+      path: req.url ?? '',
       closed: new Promise<number>((resolve) => {
         closeAt = resolve;
       }),
@@ -53,6 +56,7 @@ beforeAll(async () => {
     res.on('close', () => {
       closeAt(performance.now());
     });
+    onArrival?.();
     req.resume();
     if (after === 'stall-before-headers') return;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -153,8 +157,9 @@ describe('httpStream and its signal', () => {
   it('should error at once when the signal aborts while the request waits for a connection', async () => {
     after = 'stall-before-headers';
     // The pool's only connection is held by a request that never gets its headers.
+    const arrived = new Promise<void>((resolve) => (onArrival = resolve));
     const holder = httpStream(call()).subscribe({ error: () => undefined });
-    while (requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await arrived;
     const controller = new AbortController();
     const reason = new Error('stop waiting');
     const failed = lastValueFrom(httpStream(call({ signal: controller.signal }))).catch(
@@ -165,9 +170,10 @@ describe('httpStream and its signal', () => {
     await expect(failed).resolves.toBe(reason);
     holder.unsubscribe();
     await requests[0]!.closed;
-    // The aborted request was never sent, not even once the connection was free.
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // Only the holder reached the server.
-    expect(requests).toHaveLength(1);
+    // The aborted request was never sent, not even once the connection was free: a request
+    // queued after it goes out on that connection, and is the next the server sees.
+    after = 'end';
+    await lastValueFrom(httpStream(call({ path: '/after-the-abort' })).pipe(toArray()));
+    expect(requests.map((r) => r.path)).toEqual(['/v1/chat/completions', '/after-the-abort']);
   });
 });
