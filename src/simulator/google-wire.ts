@@ -1,5 +1,5 @@
 import { googleErrorObject } from './error-bodies';
-import { rawFinishReason, type AnswerPlan } from './plan-answer';
+import { rawFinishReason, responseUsage, type AnswerPlans } from './plan-answer';
 import {
   planPieces,
   planTexts,
@@ -16,11 +16,17 @@ import {
  * carries a `thoughtSignature`, a function call arrives whole in one part, and the last event is
  * an empty text part with the `finishReason` and the final usage. There is no terminator: the
  * body just ends. Gemini's own errors mid-stream are bare pretty-printed JSON, not `data:`.
+ *
+ * With `candidateCount` above 1 each event carries one part of every candidate still going, each
+ * with its `index`; the last event finishes them all, and the usage counts all their tokens.
  */
-export function googleWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
-  const { request, tool } = plan;
-  const prompt = plan.promptTokens;
-  const thoughts = plan.reasoningTokens;
+export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
+  const { request } = plans[0];
+  const {
+    promptTokens: prompt,
+    completionTokens,
+    reasoningTokens: thoughts,
+  } = responseUsage(plans);
   const baseUsage = (): Record<string, unknown> => ({
     promptTokenCount: prompt,
     totalTokenCount: prompt + thoughts,
@@ -29,57 +35,98 @@ export function googleWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
   });
   const finalUsage = (): Record<string, unknown> => ({
     promptTokenCount: prompt,
-    candidatesTokenCount: plan.completionTokens - thoughts,
-    totalTokenCount: prompt + plan.completionTokens,
+    candidatesTokenCount: completionTokens - thoughts,
+    totalTokenCount: prompt + completionTokens,
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: prompt }],
     ...(thoughts > 0 ? { thoughtsTokenCount: thoughts } : {}),
   });
-  const response = (
-    parts: Record<string, unknown>[],
-    extra: Record<string, unknown> = {},
-    usageMetadata = baseUsage(),
-  ): Record<string, unknown> => ({
-    candidates: [{ content: { parts, role: 'model' }, ...extra, index: 0 }],
+  type Part = Record<string, unknown>;
+  const candidate = (index: number, parts: Part[], extra: Record<string, unknown> = {}): Part => ({
+    content: { parts, role: 'model' },
+    ...extra,
+    index,
+  });
+  const response = (candidates: Part[], usageMetadata = baseUsage()): Record<string, unknown> => ({
+    candidates,
     usageMetadata,
     modelVersion: request.model,
     responseId: ids.response,
   });
-  let signed = thoughts === 0;
-  /** The thought signature goes on the first part after the thoughts. */
-  const sign = (part: Record<string, unknown>): Record<string, unknown> => {
-    if (signed) return part;
-    signed = true;
-    return { ...part, thoughtSignature: ids.signature };
-  };
+
+  /** Each candidate's parts in order, with the tokens each counts for. */
+  const streams = plans.map((plan, index) => {
+    let signed = plan.reasoningTokens === 0;
+    /** The thought signature goes on the first part after the thoughts. */
+    const sign = (part: Part): Part => {
+      if (signed) return part;
+      signed = true;
+      return { ...part, thoughtSignature: ids.signature };
+    };
+    function* parts(): Generator<{ tokens: number; part: Part }, void, undefined> {
+      const { tool } = plan;
+      for (const piece of planPieces(plan)) {
+        if (piece.kind === 'reasoning') {
+          yield { tokens: 1, part: { text: piece.text, thought: true } };
+        } else if (piece.kind === 'text') {
+          yield { tokens: 1, part: sign({ text: piece.text }) };
+        } else if (piece.index === 0 && tool !== undefined) {
+          // The whole call in one part; it counts as all its argument pieces.
+          yield {
+            tokens: tool.streamed,
+            part: sign({ functionCall: { name: tool.name, args: tool.args } }),
+          };
+        }
+      }
+    }
+    const body = (suffix: string): Part => {
+      const { tool } = plan;
+      const { text, reasoning } = planTexts(plan);
+      const all: Part[] = [];
+      if (plan.reasoningTokens > 0) all.push({ text: reasoning, thought: true });
+      if (tool !== undefined) {
+        if (tool.streamed > 0)
+          all.push(sign({ functionCall: { name: tool.name, args: tool.args } }));
+      } else {
+        all.push(sign({ text: text + suffix }));
+      }
+      return candidate(index, all, { finishReason: rawFinishReason('google', plan.finish) });
+    };
+    return { index, plan, parts, body };
+  });
 
   return {
     open: () => [],
 
     *units(): Generator<Unit, void, undefined> {
-      for (const piece of planPieces(plan)) {
-        if (piece.kind === 'reasoning') {
-          yield { tokens: 1, frames: [{ json: response([{ text: piece.text, thought: true }]) }] };
-        } else if (piece.kind === 'text') {
-          yield { tokens: 1, frames: [{ json: response([sign({ text: piece.text })]) }] };
-        } else if (piece.index === 0 && tool !== undefined) {
-          // The whole call in one part; it counts as all its argument pieces.
-          const part = sign({ functionCall: { name: tool.name, args: tool.args } });
-          yield { tokens: tool.streamed, frames: [{ json: response([part]) }] };
-        }
+      let live = streams.map((stream) => ({ index: stream.index, parts: stream.parts() }));
+      while (live.length > 0) {
+        const candidates: Part[] = [];
+        let tokens = 0;
+        live = live.filter(({ index, parts }) => {
+          const step = parts.next();
+          if (step.done === true) return false;
+          tokens += step.value.tokens;
+          candidates.push(candidate(index, [step.value.part]));
+          return true;
+        });
+        if (candidates.length > 0) yield { tokens, frames: [{ json: response(candidates) }] };
       }
     },
 
     finish: (): Frame[] => [
       {
         json: response(
-          [{ text: '' }],
-          { finishReason: rawFinishReason('google', plan.finish) },
+          streams.map(({ index, plan }) =>
+            candidate(index, [{ text: '' }], {
+              finishReason: rawFinishReason('google', plan.finish),
+            }),
+          ),
           finalUsage(),
         ),
       },
     ],
 
-    extraText: (text) => [{ json: response([{ text }]) }],
+    extraText: (text) => [{ json: response([candidate(0, [{ text }])]) }],
 
     inbandError: (status) => [
       {
@@ -88,23 +135,9 @@ export function googleWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
     ],
 
     body(suffix = '') {
-      const { text, reasoning } = planTexts(plan);
-      const parts: Record<string, unknown>[] = [];
-      if (thoughts > 0) parts.push({ text: reasoning, thought: true });
-      if (tool !== undefined) {
-        if (tool.streamed > 0)
-          parts.push(sign({ functionCall: { name: tool.name, args: tool.args } }));
-      } else {
-        parts.push(sign({ text: text + suffix }));
-      }
+      // A fault's suffix goes into the first candidate only.
       const body = {
-        candidates: [
-          {
-            content: { parts, role: 'model' },
-            finishReason: rawFinishReason('google', plan.finish),
-            index: 0,
-          },
-        ],
+        candidates: streams.map((stream) => stream.body(stream.index === 0 ? suffix : '')),
         usageMetadata: finalUsage(),
         modelVersion: request.model,
         responseId: ids.response,

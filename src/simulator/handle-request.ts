@@ -14,7 +14,7 @@ import {
 } from './fault-spec';
 import { googleWire } from './google-wire';
 import { openAIWire } from './openai-wire';
-import { planAnswer } from './plan-answer';
+import { planChoices, type AnswerPlans } from './plan-answer';
 import { readRequestBody } from './read-request-body';
 import type { CompiledScenario } from './scenario';
 import { jsonAnswer, streamAnswer, type Pacing } from './send-answer';
@@ -268,18 +268,15 @@ function selectFaults(
   return { faults: [], source: undefined, key: explicitKey ?? '' };
 }
 
-function encoderFor(
-  format: StreamFormat,
-  plan: ReturnType<typeof planAnswer>,
-  ids: AnswerIds,
-): WireEncoder {
+function encoderFor(format: StreamFormat, plans: AnswerPlans, ids: AnswerIds): WireEncoder {
   switch (format) {
     case 'openai':
-      return openAIWire(plan, ids);
+      return openAIWire(plans, ids);
     case 'anthropic':
-      return anthropicWire(plan, ids);
+      // Anthropic has no `n`: one answer.
+      return anthropicWire(plans[0], ids);
     case 'google':
-      return googleWire(plan, ids);
+      return googleWire(plans, ids);
   }
 }
 
@@ -502,13 +499,13 @@ async function respond(
     record.faultKey = selected.key;
   }
 
-  const plan = planAnswer(request, {
+  const plans = planChoices(request, {
     tokens,
     defaultTokens: settings.defaultTokens,
     reasoningTokens: settings.reasoningTokens,
     seed: settings.seed,
   });
-  record.promptTokens = plan.promptTokens;
+  record.promptTokens = plans[0].promptTokens;
   context.touch();
 
   // Before the headers: latency and stalls.
@@ -561,7 +558,7 @@ async function respond(
   }
 
   const ids = makeIds(format, settings.seed, record.id);
-  const encoder = encoderFor(format, plan, ids);
+  const encoder = encoderFor(format, plans, ids);
   const drip = faults.find((fault) => fault.type === 'slow-drip');
   if (drip !== undefined) context.setDrip({ bytes: drip.bytes, ms: drip.ms });
   const headers = successHeaders(
@@ -574,7 +571,7 @@ async function respond(
     const sse = format !== 'google' || url.searchParams.get('alt') === 'sse';
     await streamAnswer(context, encoder, framerFor(format, sse), headers, faults, settings.pacing);
   } else {
-    await jsonAnswer(context, encoder, plan, headers, faults, settings.pacing, ids.requestId);
+    await jsonAnswer(context, encoder, plans, headers, faults, settings.pacing, ids.requestId);
   }
 }
 

@@ -39,8 +39,14 @@ export type { ScenarioMatch, ScenarioStep, SimulatorScenario } from './scenario'
 export type { AttemptOutcome, AttemptRecord, StallRecord } from './attempt-record';
 
 // What the simulator will say
-export { expectedAnswer, expectedText, planAnswer, simulatedText } from './plan-answer';
-export type { AnswerOptions, AnswerPlan, SimulatedAnswer } from './plan-answer';
+export {
+  expectedAnswer,
+  expectedChoices,
+  expectedText,
+  planAnswer,
+  simulatedText,
+} from './plan-answer';
+export type { AnswerOptions, AnswerPlan, SimulatedAnswer, SimulatedChoice } from './plan-answer';
 export { readSimulatedRequest, SimulatedRequestError } from './simulated-request';
 export type { SimulatedRequest } from './simulated-request';
 export { countWords } from './deterministic-text';

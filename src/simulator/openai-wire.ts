@@ -1,5 +1,5 @@
 import { openAIError } from './error-bodies';
-import { rawFinishReason, type AnswerPlan } from './plan-answer';
+import { rawFinishReason, responseUsage, type AnswerPlans } from './plan-answer';
 import {
   planPieces,
   planTexts,
@@ -9,15 +9,16 @@ import {
   type WireEncoder,
 } from './wire-frame';
 
-/** OpenAI's usage object, as the Chat Completions API reports it. */
-function usage(plan: AnswerPlan): Record<string, unknown> {
+/** OpenAI's usage object, as the Chat Completions API reports it: every choice's tokens. */
+function usage(plans: AnswerPlans): Record<string, unknown> {
+  const { promptTokens, completionTokens, reasoningTokens } = responseUsage(plans);
   return {
-    prompt_tokens: plan.promptTokens,
-    completion_tokens: plan.completionTokens,
-    total_tokens: plan.promptTokens + plan.completionTokens,
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: plan.reasoningTokens,
+      reasoning_tokens: reasoningTokens,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -31,10 +32,18 @@ function usage(plan: AnswerPlan): Record<string, unknown> {
  * it), tool calls as `tool_calls` deltas (id, type and name first, with `arguments: ""`, then
  * argument pieces), a finish chunk, a usage chunk with `choices: []` when
  * `stream_options.include_usage` is set, and `data: [DONE]`.
+ *
+ * With `n` above 1 the choices stream interleaved, one token of each in turn, every chunk
+ * carrying one choice with its `index`; each choice ends with its own finish chunk, and the usage
+ * counts the tokens of all of them.
  */
-export function openAIWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
-  const { request, tool } = plan;
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null): Frame => ({
+export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
+  const { request } = plans[0];
+  const chunk = (
+    index: number,
+    delta: Record<string, unknown>,
+    finish: string | null = null,
+  ): Frame => ({
     json: {
       id: ids.response,
       object: 'chat.completion.chunk',
@@ -42,71 +51,92 @@ export function openAIWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
       model: request.model,
       service_tier: 'default',
       system_fingerprint: ids.fingerprint,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      choices: [{ index, delta, logprobs: null, finish_reason: finish }],
       usage: null,
     },
   });
-  const toolStart = (): Record<string, unknown> => ({
-    tool_calls: [
-      {
-        index: 0,
-        id: ids.tool,
-        type: 'function',
-        function: { name: tool?.name ?? '', arguments: '' },
-      },
-    ],
-  });
-  let roleSent = false;
-  let toolStarted = false;
-
-  /** The role chunk, merged with the tool call's start when the answer opens with it. */
-  const role = (opensWithTool: boolean): Frame[] => {
-    if (roleSent) return [];
-    roleSent = true;
-    if (opensWithTool) {
-      toolStarted = true;
-      return [chunk({ role: 'assistant', content: null, ...toolStart(), refusal: null })];
+  const toolId = (index: number): string => (index === 0 ? ids.tool : `${ids.tool}_${index}`);
+  const choices = plans.map((plan, index) => {
+    const toolStart = (): Record<string, unknown> => ({
+      tool_calls: [
+        {
+          index: 0,
+          id: toolId(index),
+          type: 'function',
+          function: { name: plan.tool?.name ?? '', arguments: '' },
+        },
+      ],
+    });
+    let roleSent = false;
+    let toolStarted = false;
+    /** The role chunk, merged with the tool call's start when the answer opens with it. */
+    const role = (opensWithTool: boolean): Frame[] => {
+      if (roleSent) return [];
+      roleSent = true;
+      if (opensWithTool) {
+        toolStarted = true;
+        return [chunk(index, { role: 'assistant', content: null, ...toolStart(), refusal: null })];
+      }
+      return [chunk(index, { role: 'assistant', content: '', refusal: null })];
+    };
+    function* units(): Generator<Unit, void, undefined> {
+      for (const piece of planPieces(plan)) {
+        const frames = role(piece.kind === 'tool');
+        switch (piece.kind) {
+          case 'reasoning':
+            frames.push(chunk(index, { reasoning_content: piece.text }));
+            break;
+          case 'text':
+            frames.push(chunk(index, { content: piece.text }));
+            break;
+          case 'tool':
+            if (!toolStarted) {
+              toolStarted = true;
+              frames.push(chunk(index, toolStart()));
+            }
+            frames.push(
+              chunk(index, { tool_calls: [{ index: 0, function: { arguments: piece.text } }] }),
+            );
+            break;
+        }
+        yield { tokens: 1, frames };
+      }
     }
-    return [chunk({ role: 'assistant', content: '', refusal: null })];
-  };
+    const finish = (): Frame[] => [
+      ...role(false),
+      chunk(index, {}, rawFinishReason('openai', plan.finish)),
+    ];
+    return { units, finish };
+  });
 
   return {
     open: () => [],
 
     *units(): Generator<Unit, void, undefined> {
-      for (const piece of planPieces(plan)) {
-        const frames = role(piece.kind === 'tool');
-        switch (piece.kind) {
-          case 'reasoning':
-            frames.push(chunk({ reasoning_content: piece.text }));
-            break;
-          case 'text':
-            frames.push(chunk({ content: piece.text }));
-            break;
-          case 'tool':
-            if (!toolStarted) {
-              toolStarted = true;
-              frames.push(chunk(toolStart()));
-            }
-            frames.push(chunk({ tool_calls: [{ index: 0, function: { arguments: piece.text } }] }));
-            break;
+      const streams = choices.map((choice) => choice.units());
+      for (let live = streams; live.length > 0;) {
+        const next: typeof streams = [];
+        for (const stream of live) {
+          const step = stream.next();
+          if (step.done === true) continue;
+          next.push(stream);
+          yield step.value;
         }
-        yield { tokens: 1, frames };
+        live = next;
       }
     },
 
     finish() {
-      const frames = role(false);
-      frames.push(chunk({}, rawFinishReason('openai', plan.finish)));
+      const frames = choices.flatMap((choice) => choice.finish());
       if (request.includeUsage) {
         const last = frames[frames.length - 1]?.json as Record<string, unknown>;
-        frames.push({ json: { ...last, choices: [], usage: usage(plan) } });
+        frames.push({ json: { ...last, choices: [], usage: usage(plans) } });
       }
       frames.push({ data: '[DONE]' });
       return frames;
     },
 
-    extraText: (text) => [chunk({ content: text })],
+    extraText: (text) => [chunk(0, { content: text })],
 
     inbandError(status) {
       return [
@@ -119,37 +149,42 @@ export function openAIWire(plan: AnswerPlan, ids: AnswerIds): WireEncoder {
     },
 
     body(suffix = '') {
-      const { text, reasoning } = planTexts(plan);
-      const message: Record<string, unknown> = {
-        role: 'assistant',
-        content: tool === undefined ? text + suffix : null,
-        refusal: null,
-        annotations: [],
-      };
-      if (plan.reasoning.count > 0) message.reasoning_content = reasoning;
-      if (tool !== undefined && tool.streamed > 0) {
-        message.tool_calls = [
-          {
-            id: ids.tool,
-            type: 'function',
-            function: { name: tool.name, arguments: tool.pieces.slice(0, tool.streamed).join('') },
-          },
-        ];
-      }
       return JSON.stringify({
         id: ids.response,
         object: 'chat.completion',
         created: ids.created,
         model: request.model,
-        choices: [
-          {
-            index: 0,
+        choices: plans.map((plan, index) => {
+          const { tool } = plan;
+          const { text, reasoning } = planTexts(plan);
+          // A fault's suffix goes into the first choice only.
+          const message: Record<string, unknown> = {
+            role: 'assistant',
+            content: tool === undefined ? text + (index === 0 ? suffix : '') : null,
+            refusal: null,
+            annotations: [],
+          };
+          if (plan.reasoning.count > 0) message.reasoning_content = reasoning;
+          if (tool !== undefined && tool.streamed > 0) {
+            message.tool_calls = [
+              {
+                id: toolId(index),
+                type: 'function',
+                function: {
+                  name: tool.name,
+                  arguments: tool.pieces.slice(0, tool.streamed).join(''),
+                },
+              },
+            ];
+          }
+          return {
+            index,
             message,
             logprobs: null,
             finish_reason: rawFinishReason('openai', plan.finish),
-          },
-        ],
-        usage: usage(plan),
+          };
+        }),
+        usage: usage(plans),
         service_tier: 'default',
         system_fingerprint: ids.fingerprint,
       });

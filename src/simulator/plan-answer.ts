@@ -136,6 +136,38 @@ export function planAnswer(request: SimulatedRequest, options: AnswerOptions = {
   };
 }
 
+/** The plans of every choice of one response: at least one. */
+export type AnswerPlans = readonly [AnswerPlan, ...AnswerPlan[]];
+
+/**
+ * Plans every choice of a request (OpenAI `n`, Gemini `candidateCount`). Choice 0 is
+ * {@link planAnswer}'s answer, so a request without `n` is answered as before; choice `i > 0`
+ * is planned with the seed `<seed>\u0000choice <i>`, so the alternatives differ from each other
+ * and are as deterministic as the first.
+ */
+export function planChoices(request: SimulatedRequest, options: AnswerOptions = {}): AnswerPlans {
+  const plans: [AnswerPlan, ...AnswerPlan[]] = [planAnswer(request, options)];
+  for (let i = 1; i < request.choices; i++) {
+    plans.push(planAnswer(request, { ...options, seed: `${options.seed ?? ''}\u0000choice ${i}` }));
+  }
+  return plans;
+}
+
+/** The token counts of a whole response: the prompt once, the completion of every choice. */
+export function responseUsage(plans: AnswerPlans): {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens: number;
+} {
+  let completionTokens = 0;
+  let reasoningTokens = 0;
+  for (const plan of plans) {
+    completionTokens += plan.completionTokens;
+    reasoningTokens += plan.reasoningTokens;
+  }
+  return { promptTokens: plans[0].promptTokens, completionTokens, reasoningTokens };
+}
+
 /** Where the deterministic text continues after a prefill. */
 function continuation(key: number, prefill: string): { head: string | undefined; first: number } {
   let position = 0;
@@ -246,7 +278,7 @@ export interface SimulatedAnswer {
   finishReason: FinishReason;
   /** The provider's own finish reason (`end_turn`, `MAX_TOKENS`, `tool_calls`, ...). */
   rawFinishReason: string;
-  /** The counts the simulator reports, in OpenAI's terms. */
+  /** The counts the simulator reports for the whole response (every choice), in OpenAI's terms. */
   usage: {
     promptTokens: number;
     completionTokens: number;
@@ -266,6 +298,9 @@ export function rawFinishReason(format: StreamFormat, finish: AnswerPlan['finish
       return finish === 'length' ? 'MAX_TOKENS' : 'STOP';
   }
 }
+
+/** One choice of a simulated answer: everything but the usage, which covers the response. */
+export type SimulatedChoice = Omit<SimulatedAnswer, 'usage'>;
 
 /** The text, reasoning and tool call of a plan, materialized. */
 export function describePlan(plan: AnswerPlan): SimulatedAnswer {
@@ -295,7 +330,8 @@ export function describePlan(plan: AnswerPlan): SimulatedAnswer {
 
 /**
  * What the simulator will answer to a request body: text, reasoning, tool call, finish reason
- * and usage, exactly. Pure; use it in tests to compare with what a client decoded.
+ * and usage, exactly. With `n` (or `candidateCount`) above 1 this is choice 0, with the usage of
+ * the whole response; {@link expectedChoices} has every choice. Pure; use it in tests to compare with what a client decoded.
  *
  * ```ts
  * const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true };
@@ -315,7 +351,34 @@ export function expectedAnswer(
   options: AnswerOptions = {},
   url: RequestUrlFacts = {},
 ): SimulatedAnswer {
-  return describePlan(planAnswer(readSimulatedRequest(format, body, url), options));
+  const plans = planChoices(readSimulatedRequest(format, body, url), options);
+  const { promptTokens, completionTokens, reasoningTokens } = responseUsage(plans);
+  return {
+    ...describePlan(plans[0]),
+    usage: {
+      promptTokens,
+      completionTokens,
+      reasoningTokens,
+      totalTokens: promptTokens + completionTokens,
+    },
+  };
+}
+
+/**
+ * What the simulator will answer in each choice of a request that asks for several (OpenAI
+ * `n`, Gemini `candidateCount`), in index order. Entry 0 is {@link expectedAnswer}'s answer;
+ * the usage of the whole response is {@link expectedAnswer}'s.
+ */
+export function expectedChoices(
+  format: StreamFormat,
+  body: unknown,
+  options: AnswerOptions = {},
+  url: RequestUrlFacts = {},
+): SimulatedChoice[] {
+  return planChoices(readSimulatedRequest(format, body, url), options).map((plan) => {
+    const { usage: _usage, ...choice } = describePlan(plan);
+    return choice;
+  });
 }
 
 /** The text the simulator will stream for a request body (after any prefill). */

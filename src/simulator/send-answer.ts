@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { AttemptContext } from './attempt-context';
 import type { FaultSpec } from './fault-spec';
-import type { AnswerPlan } from './plan-answer';
+import { responseUsage, type AnswerPlans } from './plan-answer';
 import type { Frame, Framer, WireEncoder } from './wire-frame';
 import { anthropicErrorObject, googleErrorObject, openAIError } from './error-bodies';
 
@@ -199,17 +199,19 @@ export async function streamAnswer(
 export async function jsonAnswer(
   context: AttemptContext,
   encoder: WireEncoder,
-  plan: AnswerPlan,
+  plans: AnswerPlans,
   headers: OutgoingHttpHeaders,
   faults: readonly FaultSpec[],
   pacing: Pacing,
   requestId: string,
 ): Promise<void> {
   const { record } = context;
-  const format = plan.request.format;
+  const { request } = plans[0];
+  const format = request.format;
+  const { completionTokens } = responseUsage(plans);
   let wait = pacing.firstTokenMs;
   if (Number.isFinite(pacing.tokensPerSecond) && pacing.tokensPerSecond > 0) {
-    wait += (Math.max(0, plan.completionTokens - 1) * 1000) / pacing.tokensPerSecond;
+    wait += (Math.max(0, completionTokens - 1) * 1000) / pacing.tokensPerSecond;
   }
   if (wait > 0) await context.sleep(wait);
   let suffix = '';
@@ -247,7 +249,7 @@ export async function jsonAnswer(
   }
   let body: Buffer;
   if (inband !== undefined) {
-    const facts = { requestId, model: plan.request.model };
+    const facts = { requestId, model: request.model };
     const object =
       format === 'openai'
         ? (JSON.parse(openAIError(inband, facts).body) as unknown)
@@ -276,7 +278,7 @@ export async function jsonAnswer(
   await context.write(body);
   if (context.isAborted()) return;
   if (inband === undefined && !cut) {
-    record.tokensSent = plan.completionTokens;
+    record.tokensSent = completionTokens;
     record.firstTokenAt = record.headersAt;
   }
   context.end(

@@ -33,6 +33,8 @@ export interface SimulatedRequest {
   reasoning: boolean;
   /** Words of every text of the request (system, messages, prefill): the prompt token count. */
   promptTokens: number;
+  /** How many alternative answers: OpenAI `n`, Gemini `candidateCount`; 1 for Anthropic. */
+  choices: number;
 }
 
 /** A request the simulator refuses, as the provider would: 400 with this message. */
@@ -114,6 +116,19 @@ function positiveInt(value: unknown, param: string): number | undefined {
   const n = num(value);
   if (n === undefined || !Number.isInteger(n) || n < 1) {
     throw new SimulatedRequestError(`${param}: must be a positive integer.`, param);
+  }
+  return n;
+}
+
+/** A choice count (`n`, `candidateCount`): 1 when absent, else an integer from 1 to `max`. */
+function choiceCount(value: unknown, param: string, max: number): number {
+  if (value === undefined || value === null) return 1;
+  const n = num(value);
+  if (n === undefined || !Number.isInteger(n) || n < 1 || n > max) {
+    throw new SimulatedRequestError(
+      `${param}: must be an integer from 1 to ${max}, got ${JSON.stringify(value)}.`,
+      param,
+    );
   }
   return n;
 }
@@ -201,6 +216,7 @@ function readOpenAI(body: Json): SimulatedRequest {
     toolChoice,
     reasoning: effort !== undefined && effort !== null && effort !== 'none',
     promptTokens: words,
+    choices: choiceCount(body.n, 'n', 128),
   };
 }
 
@@ -279,6 +295,7 @@ function readAnthropic(body: Json): SimulatedRequest {
     toolChoice,
     reasoning: thinking?.type === 'enabled' || thinking?.type === 'adaptive',
     promptTokens: words,
+    choices: 1,
   };
 }
 
@@ -358,5 +375,6 @@ function readGoogle(body: Json, url: RequestUrlFacts): SimulatedRequest {
     toolChoice,
     reasoning: thinking?.includeThoughts === true,
     promptTokens: words,
+    choices: choiceCount(generation?.candidateCount, 'generationConfig.candidateCount', 8),
   };
 }

@@ -16,7 +16,12 @@ import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import { expectedAnswer, startSimulator, type Simulator } from '../../src/simulator/index';
+import {
+  expectedAnswer,
+  expectedChoices,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator/index';
 import { sdkClients, settleSockets, type SdkClients } from '../helpers/sdk-clients';
 
 let sim: Simulator;
@@ -153,6 +158,79 @@ describe('the openai SDK (v6) as a judge', () => {
       expect(completion.usage?.completion_tokens).toBe(expected.usage.completionTokens);
     },
   );
+
+  it('should stream n: 3 choices interleaved, each exactly as planned, with the usage of all', async () => {
+    const body: ChatCompletionCreateParamsStreaming = {
+      model: 'sim-gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Three ways to say hello' }],
+      n: 3,
+      max_completion_tokens: 6,
+      stream: true,
+      stream_options: { include_usage: true },
+    };
+    const expected = expectedChoices('openai', body);
+    const usage = expectedAnswer('openai', body).usage;
+
+    const stream = await clients.openai.chat.completions.create(body);
+    const texts = ['', '', ''];
+    const order: number[] = [];
+    const finishes = new Map<number, string>();
+    let reported: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      for (const choice of chunk.choices) {
+        order.push(choice.index);
+        texts[choice.index] = (texts[choice.index] ?? '') + (choice.delta.content ?? '');
+        if (choice.finish_reason != null) finishes.set(choice.index, choice.finish_reason);
+      }
+      if (chunk.usage != null) reported = chunk.usage;
+    }
+
+    expect(expected).toHaveLength(3);
+    expect(texts).toEqual(expected.map((choice) => choice.text));
+    // Three different answers, each cut at 6 tokens.
+    expect(new Set(texts).size).toBe(3);
+    expect(texts.map((text) => text.split(' ').length)).toEqual([6, 6, 6]);
+    expect([...finishes]).toEqual([
+      [0, 'length'],
+      [1, 'length'],
+      [2, 'length'],
+    ]);
+    // Interleaved: the first chunks are the role chunks of choices 0, 1 and 2 in turn.
+    expect(order.slice(0, 6)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(reported?.completion_tokens).toBe(18);
+    expect(reported?.completion_tokens).toBe(usage.completionTokens);
+    expect(reported?.prompt_tokens).toBe(usage.promptTokens);
+  });
+
+  it('should answer n: 2 without streaming with two choices and the usage of both', async () => {
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: 'sim-gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Two ways to say hello' }],
+      n: 2,
+    };
+    const expected = expectedChoices('openai', body);
+
+    const completion = await clients.openai.chat.completions.create(body);
+
+    expect(completion.choices.map((choice) => choice.index)).toEqual([0, 1]);
+    expect(completion.choices.map((choice) => choice.message.content)).toEqual(
+      expected.map((choice) => choice.text),
+    );
+    expect(expected[0]?.text).toBe(expectedAnswer('openai', { ...body, n: 1 }).text);
+    expect(completion.usage?.completion_tokens).toBe(48);
+  });
+
+  it.each([0, 129, 1.5])('should refuse n: %s with a 400 naming n', async (n) => {
+    const error = await rejection(
+      clients.openai.chat.completions.create({
+        model: 'sim-gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        n,
+      }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
+  });
 
   it('should carry reasoning_content in the raw chunks (outside the SDK types)', async () => {
     const body: ChatCompletionCreateParamsStreaming = {
@@ -446,6 +524,57 @@ describe('the @google/genai SDK (v1) as a judge', () => {
     expect(response.candidates?.[0]?.finishReason).toBe(FinishReason.MAX_TOKENS);
     expect(response.usageMetadata?.promptTokenCount).toBe(expected.usage.promptTokens);
     expect(response.usageMetadata?.candidatesTokenCount).toBe(10);
+  });
+
+  it.each([true, false])(
+    'should answer candidateCount: 2 with two planned candidates, with stream: %s',
+    async (stream) => {
+      const config = { candidateCount: 2, maxOutputTokens: 5 };
+      const expected = expectedChoices(
+        'google',
+        wireBody('Two ways to say hello', { generationConfig: config }),
+      );
+      const request = { model: 'sim-gemini-flash', contents: 'Two ways to say hello', config };
+      const responses: GenerateContentResponse[] = [];
+      if (stream) {
+        for await (const response of await clients.google.models.generateContentStream(request)) {
+          responses.push(response);
+        }
+      } else {
+        responses.push(await clients.google.models.generateContent(request));
+      }
+
+      const texts = ['', ''];
+      const finishes: unknown[] = [];
+      for (const response of responses) {
+        for (const candidate of response.candidates ?? []) {
+          const index = candidate.index ?? 0;
+          for (const part of candidate.content?.parts ?? [])
+            texts[index] = (texts[index] ?? '') + (part.text ?? '');
+          if (candidate.finishReason !== undefined) finishes.push([index, candidate.finishReason]);
+        }
+      }
+      expect(texts).toEqual(expected.map((choice) => choice.text));
+      expect(texts[0]).not.toBe(texts[1]);
+      expect(finishes).toEqual([
+        [0, FinishReason.MAX_TOKENS],
+        [1, FinishReason.MAX_TOKENS],
+      ]);
+      expect(responses.at(-1)?.usageMetadata?.candidatesTokenCount).toBe(10);
+    },
+  );
+
+  it('should refuse candidateCount: 9 with a 400', async () => {
+    const error = await rejection(
+      clients.google.models.generateContent({
+        model: 'sim-gemini-flash',
+        contents: 'Hi',
+        config: { candidateCount: 9 },
+      }),
+    );
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(400);
+    expect((error as ApiError).message).toContain('candidateCount');
   });
 
   it.each([true, false])(
