@@ -78,10 +78,18 @@ function httpStatus(status: number | undefined, fallback: number): number {
     : fallback;
 }
 
+/** The field an error names: its own `param`, or its cause's (a refusal wraps the validation). */
+function ownParam(error: unknown): string | undefined {
+  for (let e = error, depth = 0; depth < 2 && typeof e === 'object' && e !== null; depth++) {
+    const own = (e as { param?: unknown }).param;
+    if (typeof own === 'string') return own;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function param(error: RouterError, mapping: Mapping): string | null {
-  const own = (error as { param?: unknown }).param;
-  if (typeof own === 'string') return own;
-  return mapping.param ?? null;
+  return ownParam(error) ?? mapping.param ?? null;
 }
 
 /** The mapping of a {@link RouterError}, before `AllProvidersFailedError` is unwrapped. */
@@ -124,10 +132,13 @@ function mapAllFailed(error: AllProvidersFailedError): MappedError {
   );
   const [only] = codes;
   const inner = codes.size === 1 && only !== undefined ? byCode[only] : undefined;
+  // The field every candidate objected to (`n`, which no candidate could take), if they agree.
+  const params = new Set(error.attempts.map((a) => ownParam(a.error)));
+  const [shared] = params;
   const body: OpenAIErrorObject = {
     message: error.message,
     type: inner !== undefined && inner.status === status ? inner.type : typeForStatus(status),
-    param: inner?.param ?? null,
+    param: params.size === 1 && shared !== undefined ? shared : (inner?.param ?? null),
     code: inner?.code ?? 'all_providers_failed',
     attempts: error.toJSON().attempts,
   };

@@ -1,6 +1,7 @@
 import { Observable, catchError, defer, throwError, type MonoTypeOperatorFunction } from 'rxjs';
 import type { ChunkChoice, ChunkDelta, StreamingChunk, Usage } from '../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../errors/incomplete-stream-error';
+import { isProviderRefusal } from '../errors/provider-refusal';
 import { hasErrorCode, isRouterError, type RouterErrorCode } from '../errors/router-error';
 import { currentFlow, runWithFlow } from '../flow/flow-control';
 import type { Provider } from '../providers/provider';
@@ -24,9 +25,10 @@ export interface FailoverCandidate {
    */
   readonly model: string;
   /**
-   * The provider (account) behind this candidate, if known. After an authentication error or an
-   * exhausted quota, which belong to the account and not to the model, candidates of that
-   * provider are skipped instead, and the same model elsewhere may still be tried.
+   * The provider (account) behind this candidate, if known. After an authentication error, an
+   * exhausted quota or a request the provider's API cannot take, which belong to the provider and
+   * not to the model, candidates of that provider are skipped instead, and the same model
+   * elsewhere may still be tried.
    */
   readonly provider?: string | undefined;
   /** A cold stream of the answer to `request`; unsubscribing must abort the request. */
@@ -151,9 +153,10 @@ export function candidate(provider: Provider, model: string, name?: string): Fai
  *    content-filter, budget and non-`RouterError` errors never switch; they are rethrown as they
  *    are, before or after content). A retryable error (`isRetryable`) may switch to any
  *    candidate. A non-retryable one goes only to a candidate with a different `model` (candidates
- *    with the model of a leg that failed that way are skipped), except an account error
- *    (authentication, or a quota 429 that is not retryable) of a leg whose `provider` is known:
- *    then that provider's candidates are skipped, and the same model elsewhere may be tried.
+ *    with the model of a leg that failed that way are skipped), except a provider-wide error
+ *    (authentication, a quota 429 that is not retryable, or the router's refusal of a request the
+ *    provider's API cannot take) of a leg whose `provider` is known: then that provider's
+ *    candidates are skipped, and the same model elsewhere may be tried.
  * 3. Before the first content chunk: the next eligible candidate is sent `request`. When none is
  *    left, the last leg's error is rethrown unchanged.
  * 4. After content, policy `'error'` (default) errors with an `IncompleteStreamError` whose
@@ -440,7 +443,7 @@ export function failover(
 
       const exclude = (leg: Leg, error: unknown): void => {
         if (isRouterError(error) && error.isRetryable) return;
-        if (leg.provider !== undefined && isAccountError(error)) {
+        if (leg.provider !== undefined && isProviderWideError(error)) {
           answer.excludedProviders.add(leg.provider);
         } else {
           answer.excluded.add(leg.model);
@@ -556,7 +559,7 @@ interface AnswerState {
   cut: unknown;
   /** Models that failed with a non-retryable error. */
   excluded: Set<string>;
-  /** Providers whose account failed (authentication, quota): none of their candidates is tried. */
+  /** Providers that failed as a whole (authentication, quota, a refused request): none is tried. */
   excludedProviders: Set<string>;
   /** Index of the next candidate to consider. */
   next: number;
@@ -653,13 +656,15 @@ function regenerateLeg(c: FailoverCandidate, request: ChatRequest, emitted: stri
 }
 
 /**
- * An error of the provider's account rather than of the model or the request: an authentication
- * failure, or a 429 that will not pass by waiting (an exhausted quota or spend cap).
+ * An error of the provider rather than of the model or the request: an authentication failure,
+ * a 429 that will not pass by waiting (an exhausted quota or spend cap), or a request its API
+ * cannot take (`n` above 1 for Anthropic).
  */
-function isAccountError(error: unknown): boolean {
+function isProviderWideError(error: unknown): boolean {
   return (
     hasErrorCode(error, 'RXLLM_AUTHENTICATION') ||
-    (hasErrorCode(error, 'RXLLM_RATE_LIMITED') && isRouterError(error) && !error.isRetryable)
+    (hasErrorCode(error, 'RXLLM_RATE_LIMITED') && isRouterError(error) && !error.isRetryable) ||
+    isProviderRefusal(error)
   );
 }
 

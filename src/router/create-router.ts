@@ -35,6 +35,7 @@ import { BudgetExceededError } from '../errors/budget-exceeded-error';
 import { CancelledError } from '../errors/cancelled-error';
 import { CircuitOpenError } from '../errors/circuit-open-error';
 import { ProviderError } from '../errors/provider-error';
+import { refusalAsProviderError } from '../errors/provider-refusal';
 import { RateLimitError } from '../errors/rate-limit-error';
 import { hasErrorCode, isRouterError } from '../errors/router-error';
 import { UnknownModelError } from '../errors/unknown-model-error';
@@ -398,7 +399,8 @@ export function createRouter(config: RouterConfig): Router {
           }
           end('success');
         },
-        error(error: unknown) {
+        error(raw: unknown) {
+          const error = refusalAsProviderError(raw, state.providerKey);
           if (!called) {
             // The breaker refused at admission (a half-open trial already running).
             ctx.attempts.set(state.key, attemptRecord(state, 'breaker-open', error));

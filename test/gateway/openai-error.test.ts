@@ -12,6 +12,7 @@ import { UnknownModelError } from '../../src/errors/unknown-model-error';
 import { ValidationError } from '../../src/errors/validation-error';
 import { toOpenAIError, typeForStatus } from '../../src/gateway/openai-error';
 import { retryAfterSeconds } from '../../src/gateway/send-json';
+import { refusalAsProviderError } from '../../src/errors/provider-refusal';
 
 describe('toOpenAIError', () => {
   it.each([
@@ -159,16 +160,24 @@ describe('toOpenAIError', () => {
     ]);
   });
 
+  /** A called candidate (`provider/model`) that failed with `error`. */
+  const calledAttempt = (
+    candidate: string,
+    error: unknown,
+  ): ConstructorParameters<typeof AllProvidersFailedError>[1][number] => ({
+    candidate,
+    provider: candidate.split('/')[0]!,
+    model: candidate.split('/')[1]!,
+    outcome: 'called',
+    error,
+  });
+
   it('should give an AllProvidersFailedError the type and code of a cause every candidate shared', () => {
-    const tooLong = (
-      candidate: string,
-    ): ConstructorParameters<typeof AllProvidersFailedError>[1][number] => ({
-      candidate,
-      provider: candidate.split('/')[0]!,
-      model: candidate.split('/')[1]!,
-      outcome: 'called',
-      error: new ProviderError('context_length_exceeded', 'too long', { status: 400 }),
-    });
+    const tooLong = (candidate: string): ReturnType<typeof calledAttempt> =>
+      calledAttempt(
+        candidate,
+        new ProviderError('context_length_exceeded', 'too long', { status: 400 }),
+      );
     const mapped = toOpenAIError(
       new AllProvidersFailedError('fast', [tooLong('openai/a'), tooLong('anthropic/b')]),
     );
@@ -178,6 +187,35 @@ describe('toOpenAIError', () => {
       code: 'context_length_exceeded',
       param: 'messages',
     });
+  });
+
+  it('should name the field every candidate refused in an AllProvidersFailedError, and only then', () => {
+    const refused = (candidate: string): ReturnType<typeof calledAttempt> =>
+      calledAttempt(
+        candidate,
+        refusalAsProviderError(
+          new ValidationError([{ path: 'n', message: 'one choice only' }], { provider: 'x' }),
+          candidate.split('/')[0]!,
+        ),
+      );
+    const mapped = toOpenAIError(
+      new AllProvidersFailedError('claude-*', [refused('anthropic/a'), refused('bedrock/a')]),
+    );
+    expect(mapped.status).toBe(400);
+    expect(mapped.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_request',
+      param: 'n',
+    });
+    // A candidate that failed otherwise: no field is to blame.
+    const mixed = toOpenAIError(
+      new AllProvidersFailedError('fast', [
+        calledAttempt('openai/a', new ProviderError('server_error', 'down', { status: 500 })),
+        refused('bedrock/a'),
+      ]),
+    );
+    expect(mixed.status).toBe(503);
+    expect(mixed.error.param).toBeNull();
   });
 
   it('should hide the message of an error that is not a RouterError', () => {

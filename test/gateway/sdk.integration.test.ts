@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { expectedAnswer, simulatedText } from '../../src/simulator/index';
+import { expectedAnswer, expectedChoices, simulatedText } from '../../src/simulator/index';
 import { attemptsFor, DEFAULT_ROUTES, simProvider, useGateway } from './gateway-fixtures';
 
 /**
@@ -15,6 +15,11 @@ const env = useGateway({
     ...DEFAULT_ROUTES,
     // Its own provider: the 429 puts the provider in a cooldown that must not touch other tests.
     'rate-limited': [{ provider: 'limited', model: 'sim-fault-status-429-retry-30' }],
+    // Anthropic first: it cannot take `n` above 1.
+    'claude-first': [
+      { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      { provider: 'openai', model: 'gpt-4o-mini' },
+    ],
   },
   providers: (sim) => ({ limited: simProvider(sim, 'openai') }),
 });
@@ -120,6 +125,49 @@ describe('the OpenAI SDK against the gateway', () => {
     });
     expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
     expect(JSON.parse(expected.arguments)).toMatchObject({ unit: 'c' });
+  });
+
+  it('should stream n: 2 choices, each whole, from the first candidate that can take n', async () => {
+    const body = { model: 'claude-first', messages, n: 2, max_completion_tokens: 8 };
+    const stream = await env.client.chat.completions.create({
+      ...body,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const { chunks } = await readAll(stream);
+    const texts = ['', ''];
+    for (const chunk of chunks) {
+      for (const choice of chunk.choices)
+        texts[choice.index] = (texts[choice.index] ?? '') + (choice.delta.content ?? '');
+    }
+    expect(texts).toEqual(expectedChoices('openai', body).map((choice) => choice.text));
+    expect(texts[0]).not.toBe(texts[1]);
+    expect(chunks.at(-1)?.usage?.completion_tokens).toBe(16);
+    // Anthropic refused before sending anything; OpenAI answered once.
+    expect(attemptsFor(env.sim, 'claude-sonnet-4-5')).toHaveLength(0);
+    expect(attemptsFor(env.sim, 'gpt-4o-mini')).toHaveLength(1);
+  });
+
+  it('should return n: 2 candidates of Gemini without streaming', async () => {
+    const body = { model: 'gemini-2.5-flash', messages, n: 2, max_completion_tokens: 4 };
+    const completion = await env.client.chat.completions.create(body);
+    expect(completion.choices.map((c) => [c.index, c.message.content, c.finish_reason])).toEqual(
+      expectedChoices('google', {
+        contents: [{ role: 'user', parts: [{ text: PROMPT }] }],
+        generationConfig: { candidateCount: 2, maxOutputTokens: 4 },
+      }).map((choice, index) => [index, choice.text, 'length']),
+    );
+    expect(completion.usage?.completion_tokens).toBe(8);
+  });
+
+  it('should raise BadRequestError naming n when no candidate can take it', async () => {
+    const error = await env.client.chat.completions
+      .create({ model: 'claude-sonnet-4-5', messages, n: 2 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
+    expect((error as Error).message).toContain('Anthropic returns one choice per request');
+    expect(attemptsFor(env.sim, 'claude-sonnet-4-5')).toHaveLength(0);
   });
 
   it('should raise NotFoundError listing the models for an unknown model', async () => {

@@ -449,6 +449,124 @@ describe('createRouter: unavailability', () => {
   });
 });
 
+describe('createRouter: a candidate that cannot take the request', () => {
+  /** What a provider's request translation throws (Anthropic for `n` above 1). */
+  const refusal = (provider: string): ValidationError =>
+    new ValidationError([{ path: 'n', message: `${provider} returns one choice per request` }], {
+      provider,
+    });
+
+  /** A router whose route `r` has these candidates, in order. */
+  const routeOf = (
+    testScheduler: TestScheduler,
+    providers: Record<string, Provider>,
+    candidates: readonly { provider: string; model: string }[],
+    defaults?: RouterConfig['defaults'],
+  ): Fixture =>
+    track(
+      setup(testScheduler, providers, {
+        routes: { r: [...candidates] },
+        ...(defaults === undefined ? {} : { defaults }),
+      }),
+    );
+
+  it('should fail over from it at once, without retrying it', () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const p1 = fake('p1', { marble: '#', error: refusal('p1') });
+      const p2 = fake('p2', '-a|');
+      const { router, events } = routeOf(
+        testScheduler,
+        { p1, p2 },
+        [
+          { provider: 'p1', model: 'm1' },
+          { provider: 'p2', model: 'm2' },
+        ],
+        // Retries on: the refusal must still not be retried.
+        { retry: { maxAttempts: 3, initialDelayMs: 10, jitter: 'none' } },
+      );
+      const seen = record(testScheduler, router.stream(ask('r', { n: 2 })));
+      flush();
+      expect(seen).toEqual(['1:p2:a', '2:|']);
+      expect(p1.attempts).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+      expect(events.filter((e) => e.type === 'failover')).toEqual([
+        expect.objectContaining({ from: 'p1/m1', to: 'p2/m2', code: 'RXLLM_INVALID_REQUEST' }),
+      ]);
+    });
+  });
+
+  it("should skip that provider's other models, and try the same model at another provider", () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const p1 = fake('p1', { marble: '#', error: refusal('p1') });
+      const p2 = fake('p2', '-a|');
+      const { router, events } = routeOf(testScheduler, { p1, p2 }, [
+        { provider: 'p1', model: 'm' },
+        { provider: 'p1', model: 'm-large' },
+        { provider: 'p2', model: 'm' },
+      ]);
+      const seen = record(testScheduler, router.stream(ask('r', { n: 2 })));
+      flush();
+      expect(seen).toEqual(['1:p2:a', '2:|']);
+      expect(p1.attempts).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'attempt').map((e) => e.candidate)).toEqual([
+        'p1/m',
+        'p2/m',
+      ]);
+    });
+  });
+
+  it('should list it with the others when no candidate is left, not blame the request', () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const p1 = fake('p1', { marble: '-#', error: 503 });
+      const p2 = fake('p2', { marble: '#', error: refusal('p2') });
+      const { router } = routeOf(testScheduler, { p1, p2 }, [
+        { provider: 'p1', model: 'm1' },
+        { provider: 'p2', model: 'm2' },
+      ]);
+      let error: unknown;
+      router.stream(ask('r', { n: 2 })).subscribe({ error: (e: unknown) => (error = e) });
+      flush();
+      // The primary's outage decides: a retryable 503, not a 400 from the backup.
+      expect(error).toBeInstanceOf(AllProvidersFailedError);
+      const all = error as AllProvidersFailedError;
+      expect(all.status).toBe(503);
+      expect(all.isRetryable).toBe(true);
+      expect(all.attempts.map((a) => [a.candidate, (a.error as { code?: string }).code])).toEqual([
+        ['p1/m1', 'RXLLM_PROVIDER_SERVER_ERROR'],
+        ['p2/m2', 'RXLLM_INVALID_REQUEST'],
+      ]);
+      const refused = all.attempts[1]?.error as { status?: number; cause?: unknown };
+      expect(refused.status).toBe(400);
+      expect(refused.cause).toBeInstanceOf(ValidationError);
+      expect(all.message).toContain('p2 cannot take this request (nothing was sent)');
+      expect(all.message).toContain('n: p2 returns one choice per request');
+    });
+  });
+
+  it("should answer 400 when every candidate refuses, and pass the router's own validation as it is", () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const p1 = fake('p1', { marble: '#', error: refusal('p1') });
+      const { router } = routeOf(testScheduler, { p1 }, [{ provider: 'p1', model: 'm1' }]);
+      let refusedAll: unknown;
+      router.stream(ask('r', { n: 2 })).subscribe({ error: (e: unknown) => (refusedAll = e) });
+      let invalid: unknown;
+      router.stream(ask('r', { n: 0 })).subscribe({ error: (e: unknown) => (invalid = e) });
+      flush();
+      expect(refusedAll).toBeInstanceOf(AllProvidersFailedError);
+      expect((refusedAll as AllProvidersFailedError).status).toBe(400);
+      expect((refusedAll as AllProvidersFailedError).isRetryable).toBe(false);
+      // n: 0 is wrong everywhere: the router's validation, no provider called.
+      expect(invalid).toBeInstanceOf(ValidationError);
+      expect((invalid as ValidationError).param).toBe('n');
+      expect(p1.attempts).toHaveLength(1);
+    });
+  });
+});
+
 describe('createRouter: retries, events and requests', () => {
   it('should retry the same candidate after its Retry-After and report the retry', () => {
     const testScheduler = createScheduler();
