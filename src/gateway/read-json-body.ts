@@ -1,5 +1,15 @@
 import type { IncomingMessage } from 'node:http';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { gatewayError, type MappedError } from './openai-error';
+
+/** The `Content-Encoding`s a request body may have, and their decoders. */
+const decoders: Readonly<Record<string, () => Transform>> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
 
 /** The parsed body, or the error response to send instead. */
 export type JsonBodyResult =
@@ -31,6 +41,9 @@ function invalid(message: string, code: string): JsonBodyResult {
  * 3. Invalid JSON gets a 400 naming the problem and where; a body that is not a JSON object gets
  *    a 400 saying what it is.
  * 4. A connection that closes mid-body resolves `undefined`: there is nobody to answer.
+ * 5. A `Content-Encoding` of gzip, deflate or br is decoded as it arrives, and the limit counts
+ *    the decoded bytes (a small body that inflates past it gets the 413, and decoding stops
+ *    there); a corrupt one gets a 400. Any other encoding gets a 415 naming those three.
  */
 export function readJsonBody(
   req: IncomingMessage,
@@ -38,10 +51,16 @@ export function readJsonBody(
 ): Promise<JsonBodyResult | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(tooLarge(limit));
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const decoder = encoding === 'identity' ? undefined : decoders[encoding];
+  if (encoding !== 'identity' && decoder === undefined) {
+    return Promise.resolve(unsupportedEncoding(encoding));
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    const decoding = decoder?.();
     const settle = (result: JsonBodyResult | undefined): void => {
       if (settled) return;
       settled = true;
@@ -49,9 +68,12 @@ export function readJsonBody(
       req.off('end', onEnd);
       req.off('close', onClose);
       req.off('error', onClose);
+      decoding?.destroy();
       resolve(result);
     };
-    const onData = (chunk: Buffer): void => {
+    /** Keeps a piece of the (decoded) body, or stops at the limit. */
+    const keep = (chunk: Buffer): void => {
+      if (settled) return;
       size += chunk.length;
       if (size > limit) {
         chunks.length = 0;
@@ -61,21 +83,63 @@ export function readJsonBody(
       }
       chunks.push(chunk);
     };
-    const onEnd = (): void => {
+    const parse = (): void => {
       const [only] = chunks;
       const text = (
         chunks.length === 1 && only !== undefined ? only : Buffer.concat(chunks)
       ).toString('utf8');
       settle(parseObject(text));
     };
-    const onClose = (): void => {
-      settle(undefined);
+    const onData = (chunk: Buffer): void => {
+      if (decoding === undefined) keep(chunk);
+      else decoding.write(chunk);
     };
+    let received = false;
+    const onEnd = (): void => {
+      received = true;
+      if (decoding === undefined) parse();
+      else decoding.end();
+    };
+    const onClose = (): void => {
+      // After the whole body came, 'close' only says the request is consumed (it may come while
+      // the decoder finishes); before, the client went away.
+      if (!received) settle(undefined);
+    };
+    if (decoding !== undefined) {
+      decoding.on('data', keep);
+      decoding.on('end', parse);
+      decoding.on('error', (error: Error) => {
+        req.pause();
+        settle({
+          ok: false,
+          error: gatewayError(
+            400,
+            `The request body is not valid ${encoding} (${error.message}). Send it as its Content-Encoding says, or uncompressed.`,
+            'invalid_encoding',
+          ),
+          // The rest of the body was not read: the connection cannot be reused.
+          closeConnection: true,
+        });
+      });
+    }
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('close', onClose);
     req.on('error', onClose);
   });
+}
+
+function unsupportedEncoding(encoding: string): JsonBodyResult {
+  return {
+    ok: false,
+    error: gatewayError(
+      415,
+      `The request body's Content-Encoding ${JSON.stringify(encoding)} is not supported: send it uncompressed, or as gzip, deflate or br.`,
+      'unsupported_encoding',
+    ),
+    // The body was not read: the connection cannot be reused.
+    closeConnection: true,
+  };
 }
 
 /** Parses `text` as a JSON object, or says precisely why it is not one. */

@@ -215,7 +215,7 @@ export function chatBody(
   return { model, messages: [{ role: 'user', content: prompt }], ...extra };
 }
 
-/** POSTs `body` (an object, or raw text) to the gateway's chat completions endpoint. */
+/** POSTs `body` (an object, or raw text or bytes) to the gateway's chat completions endpoint. */
 export function postChat(
   url: string,
   body: unknown,
@@ -225,7 +225,12 @@ export function postChat(
   return fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body:
+      typeof body === 'string'
+        ? body
+        : body instanceof Uint8Array
+          ? Uint8Array.from(body) // a copy over a plain ArrayBuffer, as BodyInit wants
+          : JSON.stringify(body),
     ...(signal === undefined ? {} : { signal }),
   });
 }

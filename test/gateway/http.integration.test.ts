@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { Registry } from 'prom-client';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index';
@@ -32,6 +33,9 @@ async function anotherGateway(options: Omit<GatewayOptions, 'router'>): Promise<
 env.onTeardown(async () => {
   for (const gateway of extra) await gateway.close({ graceMs: 0 });
 });
+
+/** How many chat calls the simulator has seen. */
+const chatAttempts = (): number => env.sim.attempts.filter((a) => a.endpoint === 'chat').length;
 
 async function errorOf(res: Response): Promise<Record<string, unknown>> {
   const body = (await res.json()) as { error: Record<string, unknown> };
@@ -126,6 +130,49 @@ describe('bad input', () => {
     expect(status).toBe(413);
     // The answer came soon after the limit, not after the whole body.
     expect(sent).toBeLessThan(32 * 1024);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ])('should read a %s-encoded body', async (encoding, compress) => {
+    const body = compress(Buffer.from(JSON.stringify(chatBody('fast'))));
+    const res = await postChat(env.url, body, { 'content-encoding': encoding });
+    expect(res.status).toBe(200);
+    const completion = (await res.json()) as { choices: { message: { content: string } }[] };
+    expect(completion.choices[0]?.message.content).toBe(TEXT);
+  });
+
+  it('should answer a compressed body that inflates past the limit with a 413', async () => {
+    // About 100 bytes on the wire, 100 KB decoded: the limit counts what is decoded.
+    const body = gzipSync(Buffer.from(JSON.stringify(chatBody('fast', {}, 'x'.repeat(100_000)))));
+    expect(body.length).toBeLessThan(4096);
+    const calls = chatAttempts();
+    const res = await postChat(env.url, body, { 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('connection')).toBe('close');
+    expect(await errorOf(res)).toMatchObject({ code: 'request_too_large' });
+    expect(chatAttempts()).toBe(calls);
+  });
+
+  it('should answer a corrupt gzip body with a 400, and an unknown encoding with a 415', async () => {
+    const calls = chatAttempts();
+    const corrupt = await postChat(env.url, Buffer.from('not gzip at all'), {
+      'content-encoding': 'gzip',
+    });
+    expect(corrupt.status).toBe(400);
+    const error = await errorOf(corrupt);
+    expect(error).toMatchObject({ code: 'invalid_encoding', type: 'invalid_request_error' });
+    expect(error.message).toContain('not valid gzip');
+
+    const unknown = await postChat(env.url, chatBody('fast'), { 'content-encoding': 'zstd' });
+    expect(unknown.status).toBe(415);
+    const refusal = await errorOf(unknown);
+    expect(refusal).toMatchObject({ code: 'unsupported_encoding' });
+    expect(refusal.message).toContain('"zstd"');
+    expect(refusal.message).toContain('gzip, deflate or br');
+    expect(chatAttempts()).toBe(calls);
   });
 
   it('should answer an unknown model with a 404 listing the models', async () => {
