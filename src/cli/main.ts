@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CancelledError } from '../errors/cancelled-error';
 import { ValidationError } from '../errors/validation-error';
@@ -48,6 +50,14 @@ export function formatCliError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The package's version (package.json is two levels up, from src/cli and from dist/cli). */
+export function packageVersion(): string {
+  const manifest = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'),
+  ) as { version?: unknown };
+  return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+}
+
 /** Builds the `rx-llm-router` command line. */
 export function createProgram(): Command {
   const program = new Command();
@@ -56,6 +66,7 @@ export function createProgram(): Command {
     .description(
       'Reactive LLM streaming router: an OpenAI-compatible gateway, a chat client, and a provider simulator.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError();
 
   program

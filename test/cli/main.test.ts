@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { createProgram, formatCliError } from '../../src/cli/main';
 import { ValidationError } from '../../src/errors/validation-error';
@@ -39,6 +40,17 @@ describe('rx-llm-router --help', () => {
     ]) {
       expect(out).toContain(command);
     }
+  });
+
+  it('should print the package version with --version and -V', () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      const { out, exit } = parse([flag]);
+      expect(exit?.exitCode).toBe(0);
+      expect(out).toBe(`${version}\n`);
+    }
+    expect(parse(['--help']).out).toMatch(/-V, --version\s+print the version/);
   });
 
   it('should document serve: config lookup, built-in simulator, host and port defaults', () => {
