@@ -2,12 +2,15 @@
 
 // Chunks and completions
 export type {
+  ChoiceLogprobs,
   ChunkChoice,
   ChunkDelta,
   FinishReason,
   StreamFormat,
   StreamingChunk,
+  TokenLogprob,
   ToolCallDelta,
+  TopLogprob,
   Usage,
 } from './chunk/streaming-chunk';
 export type {

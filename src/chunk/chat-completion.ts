@@ -1,4 +1,4 @@
-import type { FinishReason, Usage } from './streaming-chunk';
+import type { ChoiceLogprobs, FinishReason, Usage } from './streaming-chunk';
 
 /** A complete tool call, with its JSON arguments concatenated. */
 export interface ToolCall {
@@ -21,6 +21,8 @@ export interface CompletionChoice {
   message: CompletionMessage;
   finish_reason: FinishReason | null;
   raw_finish_reason?: string;
+  /** Every token's log probability, in order, when the stream carried them. */
+  logprobs?: ChoiceLogprobs;
 }
 
 /** The non-streaming result: OpenAI's `chat.completion` shape, plus the provider. */

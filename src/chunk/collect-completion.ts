@@ -1,12 +1,14 @@
 import { Observable, defer, lastValueFrom, map, reduce } from 'rxjs';
 import type { ChatCompletion, CompletionChoice, ToolCall } from './chat-completion';
-import type { StreamingChunk } from './streaming-chunk';
+import type { StreamingChunk, TokenLogprob } from './streaming-chunk';
 
 interface ChoiceAccumulator {
   content: string[];
   refusal: string[];
   reasoning: string[];
   tools: Map<number, { id: string; name: string; arguments: string[] }>;
+  /** The token log probabilities, when any chunk carried them. */
+  logprobs: { content: TokenLogprob[]; refusal: TokenLogprob[] } | undefined;
   choice: CompletionChoice;
 }
 
@@ -37,7 +39,7 @@ function accumulate(acc: CompletionAccumulator, chunk: StreamingChunk): Completi
   if (chunk.model !== '') completion.model = chunk.model;
   completion.provider = chunk.provider;
   if (chunk.usage !== undefined) completion.usage = chunk.usage;
-  for (const { index, delta, finish_reason, raw_finish_reason } of chunk.choices) {
+  for (const { index, delta, finish_reason, raw_finish_reason, logprobs } of chunk.choices) {
     let state = acc.choices.get(index);
     if (state === undefined) {
       state = {
@@ -45,6 +47,7 @@ function accumulate(acc: CompletionAccumulator, chunk: StreamingChunk): Completi
         refusal: [],
         reasoning: [],
         tools: new Map(),
+        logprobs: undefined,
         choice: {
           index,
           message: { role: 'assistant', content: null, refusal: null },
@@ -56,6 +59,12 @@ function accumulate(acc: CompletionAccumulator, chunk: StreamingChunk): Completi
     if (typeof delta.content === 'string') state.content.push(delta.content);
     if (typeof delta.refusal === 'string') state.refusal.push(delta.refusal);
     if (delta.reasoning !== undefined) state.reasoning.push(delta.reasoning);
+    if (logprobs !== undefined) {
+      state.logprobs ??= { content: [], refusal: [] };
+      // A loop, not push(...): a provider's list may be too long for the call stack.
+      for (const token of logprobs.content ?? []) state.logprobs.content.push(token);
+      for (const token of logprobs.refusal ?? []) state.logprobs.refusal.push(token);
+    }
     if (delta.tool_calls !== undefined) {
       for (const call of delta.tool_calls) {
         let tool = state.tools.get(call.index);
@@ -94,6 +103,13 @@ function finish(acc: CompletionAccumulator): ChatCompletion {
             function: { name: tool.name, arguments: tool.arguments.join('') },
           }));
       }
+      if (state.logprobs !== undefined) {
+        const { content, refusal } = state.logprobs;
+        state.choice.logprobs = {
+          content: content.length > 0 ? content : null,
+          refusal: refusal.length > 0 ? refusal : null,
+        };
+      }
       return state.choice;
     });
   return completion;
@@ -101,7 +117,8 @@ function finish(acc: CompletionAccumulator): ChatCompletion {
 
 /**
  * Folds a chunk stream into one {@link ChatCompletion}: text, refusal and reasoning joined per
- * choice, tool-call argument pieces concatenated by index, the finish reason and the usage.
+ * choice, tool-call argument pieces concatenated by index, token log probabilities in order (when
+ * the chunks carried any), the finish reason and the usage.
  *
  * 1. As an operator, `chunks$.pipe(collectCompletion())` emits one completion when the stream
  *    completes, and passes errors through unchanged (a broken stream gives no completion).

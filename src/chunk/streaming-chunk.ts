@@ -36,12 +36,34 @@ export interface ChunkDelta {
   tool_calls?: ToolCallDelta[];
 }
 
+/** A token and its log probability, as OpenAI reports them. */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes, or null when it has none of its own. */
+  bytes: number[] | null;
+}
+
+/** One generated token's log probability, with the likeliest tokens at its position. */
+export interface TokenLogprob extends TopLogprob {
+  /** As many as the request's `top_logprobs` asked for (none by default). */
+  top_logprobs: TopLogprob[];
+}
+
+/** The log probabilities of the tokens a chunk adds to a choice (OpenAI's `logprobs: true`). */
+export interface ChoiceLogprobs {
+  content: TokenLogprob[] | null;
+  refusal: TokenLogprob[] | null;
+}
+
 export interface ChunkChoice {
   index: number;
   delta: ChunkDelta;
   finish_reason: FinishReason | null;
   /** The provider's own finish reason, unmapped (`end_turn`, `MAX_TOKENS`, `stop`, ...). */
   raw_finish_reason?: string;
+  /** The delta's token log probabilities, when the request asked for them and the provider sent them. */
+  logprobs?: ChoiceLogprobs;
 }
 
 /** Token usage with OpenAI's semantics, whatever the provider. */

@@ -396,7 +396,10 @@ export function failover(
             if (i === text.length) delete delta.content;
             else delta.content = text.slice(i);
           }
-          return { ...choice, delta };
+          const out: ChunkChoice = { ...choice, delta };
+          // A regenerated stretch's log probabilities cover text the consumer already has.
+          if (splicing) delete out.logprobs;
+          return out;
         });
         const out: StreamingChunk = { ...chunk, choices };
         return isEmptyChunk(out) ? undefined : out;

@@ -125,32 +125,39 @@ export type ResponseFormat = z.infer<typeof responseFormatSchema>;
  * The OpenAI chat-completions request, the one request shape of rx-llm-router. Unknown extra
  * fields pass through untouched (providers add fields all the time).
  */
-export const chatRequestSchema = z.looseObject({
-  model: z.string().min(1),
-  messages: z.array(chatMessageSchema).min(1),
-  stream: z.boolean().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
-  tools: z.array(toolSchema).optional(),
-  tool_choice: toolChoiceSchema.optional(),
-  parallel_tool_calls: z.boolean().optional(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  n: z.number().int().min(1).max(128).nullish(),
-  stop: z
-    .union([z.string(), z.array(z.string()).max(16)], {
-      error: 'expected a string or an array of at most 16 strings',
-    })
-    .nullish(),
-  presence_penalty: z.number().min(-2).max(2).nullish(),
-  frequency_penalty: z.number().min(-2).max(2).nullish(),
-  seed: z.number().int().nullish(),
-  response_format: responseFormatSchema.optional(),
-  reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
-  user: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
-});
+export const chatRequestSchema = z
+  .looseObject({
+    model: z.string().min(1),
+    messages: z.array(chatMessageSchema).min(1),
+    stream: z.boolean().optional(),
+    stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+    tools: z.array(toolSchema).optional(),
+    tool_choice: toolChoiceSchema.optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    n: z.number().int().min(1).max(128).nullish(),
+    stop: z
+      .union([z.string(), z.array(z.string()).max(16)], {
+        error: 'expected a string or an array of at most 16 strings',
+      })
+      .nullish(),
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    seed: z.number().int().nullish(),
+    response_format: responseFormatSchema.optional(),
+    reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
+    user: z.string().optional(),
+    metadata: z.record(z.string(), z.string()).optional(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+  })
+  .refine((request) => request.top_logprobs == null || request.logprobs === true, {
+    message: 'logprobs must be true when top_logprobs is set',
+    path: ['top_logprobs'],
+  });
 
 /** An OpenAI-shaped chat request. */
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

@@ -1,5 +1,6 @@
+import { hashString, mix, wordFor } from './deterministic-text';
 import { openAIError } from './error-bodies';
-import { rawFinishReason, responseUsage, type AnswerPlans } from './plan-answer';
+import { rawFinishReason, responseUsage, type AnswerPlan, type AnswerPlans } from './plan-answer';
 import {
   planPieces,
   planTexts,
@@ -27,6 +28,25 @@ function usage(plans: AnswerPlans): Record<string, unknown> {
 }
 
 /**
+ * A deterministic log probability for token `i` of a choice, and the `top` likeliest tokens at
+ * its position: the token itself first, then other words, each less likely.
+ */
+function tokenLogprob(token: string, key: number, i: number, top: number): Record<string, unknown> {
+  const entry = (text: string, logprob: number): Record<string, unknown> => ({
+    token: text,
+    logprob,
+    bytes: [...Buffer.from(text, 'utf8')],
+  });
+  const logprob = -(mix(key, i) % 2000) / 1000;
+  const alternatives = [];
+  for (let k = 0; k < top; k++) {
+    const text = k === 0 ? token : ` ${wordFor(mix(mix(key, i), k))}`;
+    alternatives.push(entry(text, logprob - k * 0.75));
+  }
+  return { ...entry(token, logprob), top_logprobs: alternatives };
+}
+
+/**
  * OpenAI Chat Completions (and OpenAI-compatible servers): `data: {chunk}` events, a role chunk
  * with the first token, `delta.reasoning_content` for reasoning (as vLLM and DeepSeek stream
  * it), tool calls as `tool_calls` deltas (id, type and name first, with `arguments: ""`, then
@@ -36,13 +56,18 @@ function usage(plans: AnswerPlans): Record<string, unknown> {
  * With `n` above 1 the choices stream interleaved, one token of each in turn, every chunk
  * carrying one choice with its `index`; each choice ends with its own finish chunk, and the usage
  * counts the tokens of all of them.
+ *
+ * With `logprobs: true` every text chunk carries its token's log probability (and
+ * `top_logprobs` alternatives) in `choices[].logprobs.content`, the role chunk an empty list.
  */
 export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
   const { request } = plans[0];
+  const top = request.logprobs;
   const chunk = (
     index: number,
     delta: Record<string, unknown>,
     finish: string | null = null,
+    logprobs: Record<string, unknown>[] | null = null,
   ): Frame => ({
     json: {
       id: ids.response,
@@ -51,12 +76,30 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
       model: request.model,
       service_tier: 'default',
       system_fingerprint: ids.fingerprint,
-      choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+      choices: [
+        {
+          index,
+          delta,
+          logprobs: logprobs === null ? null : { content: logprobs, refusal: null },
+          finish_reason: finish,
+        },
+      ],
       usage: null,
     },
   });
+  /** The log probabilities of a choice's text tokens, in order (`logprobs: true` only). */
+  const logprobsOf = (
+    plan: AnswerPlan,
+    index: number,
+  ): ((token: string) => Record<string, unknown>[] | null) => {
+    if (top === undefined) return () => null;
+    const key = hashString(`logprobs ${index}`, plan.text?.key ?? 0);
+    let i = 0;
+    return (token) => [tokenLogprob(token, key, i++, top)];
+  };
   const toolId = (index: number): string => (index === 0 ? ids.tool : `${ids.tool}_${index}`);
   const choices = plans.map((plan, index) => {
+    const textLogprobs = logprobsOf(plan, index);
     const toolStart = (): Record<string, unknown> => ({
       tool_calls: [
         {
@@ -77,7 +120,14 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
         toolStarted = true;
         return [chunk(index, { role: 'assistant', content: null, ...toolStart(), refusal: null })];
       }
-      return [chunk(index, { role: 'assistant', content: '', refusal: null })];
+      return [
+        chunk(
+          index,
+          { role: 'assistant', content: '', refusal: null },
+          null,
+          top === undefined ? null : [],
+        ),
+      ];
     };
     function* units(): Generator<Unit, void, undefined> {
       for (const piece of planPieces(plan)) {
@@ -87,7 +137,7 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
             frames.push(chunk(index, { reasoning_content: piece.text }));
             break;
           case 'text':
-            frames.push(chunk(index, { content: piece.text }));
+            frames.push(chunk(index, { content: piece.text }, null, textLogprobs(piece.text)));
             break;
           case 'tool':
             if (!toolStarted) {
@@ -149,6 +199,15 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
     },
 
     body(suffix = '') {
+      const logprobsOfBody = (plan: AnswerPlan, index: number): Record<string, unknown> | null => {
+        if (top === undefined || plan.text === undefined) return null;
+        const next = logprobsOf(plan, index);
+        const content: Record<string, unknown>[] = [];
+        for (const piece of planPieces(plan)) {
+          if (piece.kind === 'text') content.push(...(next(piece.text) ?? []));
+        }
+        return { content, refusal: null };
+      };
       return JSON.stringify({
         id: ids.response,
         object: 'chat.completion',
@@ -180,7 +239,7 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
           return {
             index,
             message,
-            logprobs: null,
+            logprobs: logprobsOfBody(plan, index),
             finish_reason: rawFinishReason('openai', plan.finish),
           };
         }),

@@ -35,6 +35,11 @@ export interface SimulatedRequest {
   promptTokens: number;
   /** How many alternative answers: OpenAI `n`, Gemini `candidateCount`; 1 for Anthropic. */
   choices: number;
+  /**
+   * OpenAI `logprobs: true`: how many likeliest tokens to list at each position (`top_logprobs`,
+   * 0 by default). Undefined when log probabilities were not asked for.
+   */
+  logprobs: number | undefined;
 }
 
 /** A request the simulator refuses, as the provider would: 400 with this message. */
@@ -133,6 +138,28 @@ function choiceCount(value: unknown, param: string, max: number): number {
   return n;
 }
 
+/** OpenAI's `logprobs` and `top_logprobs` (0 … 20, only with `logprobs: true`), as the API checks them. */
+function readLogprobs(body: Json): number | undefined {
+  const top = body.top_logprobs;
+  if (top !== undefined && top !== null) {
+    const n = num(top);
+    if (n === undefined || !Number.isInteger(n) || n < 0 || n > 20) {
+      throw new SimulatedRequestError(
+        `top_logprobs: must be an integer from 0 to 20, got ${JSON.stringify(top)}.`,
+        'top_logprobs',
+      );
+    }
+    if (body.logprobs !== true) {
+      throw new SimulatedRequestError(
+        'top_logprobs: logprobs must be set to true when top_logprobs is used.',
+        'top_logprobs',
+      );
+    }
+    return n;
+  }
+  return body.logprobs === true ? 0 : undefined;
+}
+
 /**
  * Reads a request body of one of the three wire formats. Throws {@link SimulatedRequestError}
  * for what the provider itself would refuse (missing `model`, `messages`, `max_tokens`, ...).
@@ -217,6 +244,7 @@ function readOpenAI(body: Json): SimulatedRequest {
     reasoning: effort !== undefined && effort !== null && effort !== 'none',
     promptTokens: words,
     choices: choiceCount(body.n, 'n', 128),
+    logprobs: readLogprobs(body),
   };
 }
 
@@ -296,6 +324,7 @@ function readAnthropic(body: Json): SimulatedRequest {
     reasoning: thinking?.type === 'enabled' || thinking?.type === 'adaptive',
     promptTokens: words,
     choices: 1,
+    logprobs: undefined,
   };
 }
 
@@ -376,5 +405,6 @@ function readGoogle(body: Json, url: RequestUrlFacts): SimulatedRequest {
     reasoning: thinking?.includeThoughts === true,
     promptTokens: words,
     choices: choiceCount(generation?.candidateCount, 'generationConfig.candidateCount', 8),
+    logprobs: undefined,
   };
 }

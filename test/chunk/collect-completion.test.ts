@@ -7,6 +7,7 @@ import type {
   ChunkDelta,
   FinishReason,
   StreamingChunk,
+  TokenLogprob,
   Usage,
 } from '../../src/chunk/streaming-chunk';
 import { IncompleteStreamError } from '../../src/errors/index';
@@ -148,6 +149,38 @@ describe('collectCompletion (marbles)', () => {
 describe('collectCompletion (content)', () => {
   it('should join the text of a choice', async () => {
     await expect(toCompletion(from([a, b, c]))).resolves.toEqual(helloCompletion);
+  });
+
+  it('should join the log probabilities of a choice in order, and add none when no chunk had any', async () => {
+    const lp = (text: string, logprob: number): TokenLogprob => ({
+      token: text,
+      logprob,
+      bytes: null,
+      top_logprobs: [],
+    });
+    const completion = await toCompletion(
+      from([
+        a,
+        chunk([
+          {
+            ...delta({ content: 'Hello' }),
+            logprobs: { content: [lp('Hello', -0.1)], refusal: null },
+          },
+        ]),
+        chunk([
+          {
+            ...delta({ content: ', world' }),
+            logprobs: { content: [lp(',', -0.2), lp(' world', -0.3)], refusal: null },
+          },
+          finished('stop'),
+        ]),
+      ]),
+    );
+    expect(completion.choices[0]!.logprobs).toEqual({
+      content: [lp('Hello', -0.1), lp(',', -0.2), lp(' world', -0.3)],
+      refusal: null,
+    });
+    expect((await toCompletion(from([a, b, c]))).choices[0]).not.toHaveProperty('logprobs');
   });
 
   it('should join a refusal and leave content null', async () => {

@@ -170,6 +170,22 @@ describe('the OpenAI SDK against the gateway', () => {
     expect(attemptsFor(env.sim, 'claude-sonnet-4-5')).toHaveLength(0);
   });
 
+  it.each([true, false])(
+    'should pass the log probabilities on, from the first candidate that gives them, with stream: %s',
+    async (stream) => {
+      const body = { model: 'claude-first', messages, max_completion_tokens: 6, logprobs: true };
+      const completion = stream
+        ? await env.client.chat.completions.stream({ ...body, stream: true }).finalChatCompletion()
+        : await env.client.chat.completions.create({ ...body, stream: false });
+      const tokens = completion.choices[0]?.logprobs?.content?.map((entry) => entry.token);
+      expect(tokens?.join('')).toBe(simulatedText(PROMPT, 6));
+      expect(tokens).toHaveLength(6);
+      // Anthropic cannot give them: it was not called, OpenAI answered.
+      expect(attemptsFor(env.sim, 'claude-sonnet-4-5')).toHaveLength(0);
+      expect(attemptsFor(env.sim, 'gpt-4o-mini')).toHaveLength(1);
+    },
+  );
+
   it('should raise NotFoundError listing the models for an unknown model', async () => {
     const error = await env.client.chat.completions
       .create({ model: 'no-such-model', messages, stream: true })

@@ -574,6 +574,13 @@ describe('toAnthropicRequest: sampling and other parameters', () => {
     expect(() => toAnthropicRequest(request([hi], { n: 1 }))).not.toThrow();
   });
 
+  it('should reject logprobs: true, which Anthropic cannot answer, and accept false', () => {
+    const error = errorOf(request([hi], { logprobs: true }));
+    expect(error.param).toBe('logprobs');
+    expect(error.provider).toBe('anthropic');
+    expect(toAnthropicRequest(request([hi], { logprobs: false }))).not.toHaveProperty('logprobs');
+  });
+
   it('should add a JSON instruction to system for response_format json_object', () => {
     const body = toAnthropicRequest(
       request([{ role: 'system', content: 'Be terse.' }, hi], {

@@ -197,6 +197,13 @@ describe('toGoogleRequest: user parts', () => {
 });
 
 describe('toGoogleRequest: generationConfig', () => {
+  it('should reject logprobs: true (not mapped) and accept false', () => {
+    const error = errorOf(request([hi], { logprobs: true }));
+    expect(error.param).toBe('logprobs');
+    expect(error.provider).toBe('google');
+    expect(() => toGoogleRequest(request([hi], { logprobs: false }))).not.toThrow();
+  });
+
   it('should map the sampling parameters', () => {
     const body = toGoogleRequest(
       request([hi], {

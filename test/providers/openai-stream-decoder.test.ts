@@ -96,6 +96,58 @@ describe('mapOpenAIFinishReason', () => {
 });
 
 describe('createOpenAIDecoder', () => {
+  describe('log probabilities', () => {
+    const token = (
+      text: string,
+      logprob: number,
+      top: unknown[] = [],
+    ): Record<string, unknown> => ({
+      token: text,
+      logprob,
+      bytes: [...Buffer.from(text, 'utf8')],
+      top_logprobs: top,
+    });
+
+    it("should keep a choice's logprobs, its entries checked", () => {
+      const h = harness();
+      h.send(
+        wire([
+          {
+            ...choice({ content: 'Hi there' }),
+            logprobs: {
+              content: [
+                token('Hi', -0.25, [{ token: 'Hi', logprob: -0.25, bytes: null }, { bad: 1 }]),
+                { token: ' there' }, // no logprob: not an entry
+                { ...token(' there', -1.5), bytes: ['x'] },
+              ],
+              refusal: null,
+            },
+          },
+        ]),
+      );
+      expect(h.chunks[0]!.choices[0]!.logprobs).toEqual({
+        content: [
+          {
+            token: 'Hi',
+            logprob: -0.25,
+            bytes: [72, 105],
+            top_logprobs: [{ token: 'Hi', logprob: -0.25, bytes: null }],
+          },
+          { token: ' there', logprob: -1.5, bytes: null, top_logprobs: [] },
+        ],
+        refusal: null,
+      });
+    });
+
+    it('should leave logprobs out when they hold no token', () => {
+      const h = harness();
+      h.send(wire([{ ...choice({ content: 'a' }), logprobs: { content: [], refusal: null } }]));
+      h.send(wire([{ ...choice({ content: 'b' }), logprobs: null }]));
+      h.send(wire([{ ...choice({ content: 'c' }), logprobs: 'nonsense' }]));
+      for (const chunk of h.chunks) expect(chunk.choices[0]).not.toHaveProperty('logprobs');
+    });
+  });
+
   describe('finish reasons', () => {
     it.each(['stop', 'length', 'tool_calls', 'content_filter', 'function_call'])(
       'should pass OpenAI’s own %s through without a raw_finish_reason',

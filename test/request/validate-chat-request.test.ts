@@ -168,6 +168,8 @@ describe('validateChatRequest: valid requests', () => {
       reasoning_effort: 'low',
       user: 'user-1',
       metadata: { team: 'search', ticket: 'T-1' },
+      logprobs: true,
+      top_logprobs: 5,
     });
     expect(validateChatRequest(input)).toEqual(input);
   });
@@ -307,6 +309,18 @@ describe('validateChatRequest: invalid requests', () => {
       request({ metadata: { n: 1 } }),
       'metadata.n',
       /expected string/,
+    ],
+    [
+      'top_logprobs without logprobs',
+      request({ top_logprobs: 2 }),
+      'top_logprobs',
+      /logprobs must be true when top_logprobs is set/,
+    ],
+    [
+      'top_logprobs over 20',
+      request({ logprobs: true, top_logprobs: 21 }),
+      'top_logprobs',
+      /<=\s*20/,
     ],
   ])('should reject %s, naming the field', (_label, input, path, expected) => {
     const error = validationErrorOf(input);

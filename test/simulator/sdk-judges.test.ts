@@ -232,6 +232,47 @@ describe('the openai SDK (v6) as a judge', () => {
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
   });
 
+  it.each([true, false])(
+    'should give each text token a log probability and top_logprobs alternatives with stream: %s',
+    async (stream) => {
+      const body = {
+        model: 'sim-gpt-4o-mini',
+        messages: [{ role: 'user' as const, content: 'How sure are you' }],
+        max_completion_tokens: 5,
+        logprobs: true,
+        top_logprobs: 3,
+      };
+      const expected = expectedAnswer('openai', body);
+      const completion = stream
+        ? await clients.openai.chat.completions
+            .stream({ ...body, stream: true })
+            .finalChatCompletion()
+        : await clients.openai.chat.completions.create({ ...body, stream: false });
+
+      const content = completion.choices[0]?.logprobs?.content ?? [];
+      expect(content.map((entry) => entry.token).join('')).toBe(expected.text);
+      expect(content).toHaveLength(5);
+      for (const entry of content) {
+        expect(entry.logprob).toBeLessThanOrEqual(0);
+        expect(Buffer.from(entry.bytes ?? []).toString('utf8')).toBe(entry.token);
+        expect(entry.top_logprobs).toHaveLength(3);
+        expect(entry.top_logprobs[0]?.token).toBe(entry.token);
+      }
+    },
+  );
+
+  it('should refuse top_logprobs without logprobs, naming the field', async () => {
+    const error = await rejection(
+      clients.openai.chat.completions.create({
+        model: 'sim-gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hi' }],
+        top_logprobs: 2,
+      }),
+    );
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('top_logprobs');
+  });
+
   it('should carry reasoning_content in the raw chunks (outside the SDK types)', async () => {
     const body: ChatCompletionCreateParamsStreaming = {
       model: 'sim-gpt-4o-mini',

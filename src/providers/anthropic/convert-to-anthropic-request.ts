@@ -167,6 +167,9 @@ export function toAnthropicRequest(
   if (request.n != null && request.n > 1) {
     fail('n', `Anthropic returns one choice per request; got n = ${request.n}, expected 1`);
   }
+  if (request.logprobs === true) {
+    fail('logprobs', 'Anthropic does not return token log probabilities');
+  }
   if (request.temperature != null && request.temperature > 1) {
     fail('temperature', `Anthropic accepts 0 to 1; got ${request.temperature}`);
   }

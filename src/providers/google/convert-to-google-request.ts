@@ -430,6 +430,12 @@ function generationConfigOf(request: ChatRequest): GoogleGenerationConfig {
     }
     if (stop.length > 0) config.stopSequences = stop;
   }
+  if (request.logprobs === true) {
+    fail(
+      'logprobs',
+      "the Gemini provider does not return token log probabilities (Gemini's logprobsResult is not mapped yet); route the request to an OpenAI-compatible model",
+    );
+  }
   if (request.n != null) config.candidateCount = request.n;
   if (request.seed != null) config.seed = request.seed;
   if (request.presence_penalty != null) config.presencePenalty = request.presence_penalty;

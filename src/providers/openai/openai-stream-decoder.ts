@@ -1,4 +1,12 @@
-import type { ChunkChoice, ChunkDelta, ToolCallDelta, Usage } from '../../chunk/streaming-chunk';
+import type {
+  ChoiceLogprobs,
+  ChunkChoice,
+  ChunkDelta,
+  TokenLogprob,
+  ToolCallDelta,
+  TopLogprob,
+  Usage,
+} from '../../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../../errors/incomplete-stream-error';
 import { classifyProviderError } from '../classify-error';
 import { parseEventJson } from '../parse-event-json';
@@ -20,6 +28,7 @@ import { mapOpenAIFinishReason } from './map-openai-finish-reason';
  *
  * - `data: [DONE]` ends the stream.
  * - `delta.reasoning_content` and `delta.reasoning` become `delta.reasoning`.
+ * - A choice's `logprobs` (`logprobs: true` in the request) is kept, its entries checked.
  * - An in-band `{"error": {...}}` (even beside `choices`) is thrown as a typed error, and so is
  *   a `finish_reason: "error"` (OpenRouter).
  * - Chunks with no choices and no usage (Azure's prompt-filter preamble) carry nothing and are
@@ -117,7 +126,53 @@ function decodeChoice(raw: unknown, provider: string): ChunkChoice | undefined {
   };
   if (rawReason !== undefined && rawReason !== result.finish_reason)
     result.raw_finish_reason = rawReason;
+  if (choice.logprobs != null) {
+    const logprobs = decodeLogprobs(choice.logprobs);
+    if (logprobs !== undefined) result.logprobs = logprobs;
+  }
   return result;
+}
+
+/**
+ * A choice's `logprobs` (`{content, refusal}`), its entries checked. Undefined when it holds no
+ * token: some servers send `{"content": [], "refusal": null}` on every chunk.
+ */
+function decodeLogprobs(raw: unknown): ChoiceLogprobs | undefined {
+  const logprobs = asRecord(raw);
+  if (logprobs === undefined) return undefined;
+  const content = decodeTokenLogprobs(logprobs.content);
+  const refusal = decodeTokenLogprobs(logprobs.refusal);
+  return content === null && refusal === null ? undefined : { content, refusal };
+}
+
+function decodeTokenLogprobs(raw: unknown): TokenLogprob[] | null {
+  const entries = asArray(raw);
+  if (entries === undefined || entries.length === 0) return null;
+  const out: TokenLogprob[] = [];
+  for (const entry of entries) {
+    const top = decodeTopLogprob(entry);
+    if (top === undefined) continue;
+    const alternatives: TopLogprob[] = [];
+    for (const alternative of asArray(asRecord(entry)?.top_logprobs) ?? []) {
+      const decoded = decodeTopLogprob(alternative);
+      if (decoded !== undefined) alternatives.push(decoded);
+    }
+    out.push({ ...top, top_logprobs: alternatives });
+  }
+  return out.length === 0 ? null : out;
+}
+
+function decodeTopLogprob(raw: unknown): TopLogprob | undefined {
+  const entry = asRecord(raw);
+  const token = asString(entry?.token);
+  const logprob = asNumber(entry?.logprob);
+  if (token === undefined || logprob === undefined) return undefined;
+  const bytes = asArray(entry?.bytes);
+  return {
+    token,
+    logprob,
+    bytes: bytes !== undefined && bytes.every((b) => typeof b === 'number') ? bytes : null,
+  };
 }
 
 function decodeToolCall(raw: unknown, position: number): ToolCallDelta {
