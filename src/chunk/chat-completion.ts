@@ -14,6 +14,8 @@ export interface CompletionMessage {
   /** Reasoning text, when the model streamed any. */
   reasoning?: string;
   tool_calls?: ToolCall[];
+  /** The text's annotations (URL citations), when the stream carried any. */
+  annotations?: Record<string, unknown>[];
 }
 
 export interface CompletionChoice {

@@ -6,6 +6,7 @@ interface ChoiceAccumulator {
   content: string[];
   refusal: string[];
   reasoning: string[];
+  annotations: Record<string, unknown>[];
   tools: Map<number, { id: string; name: string; arguments: string[] }>;
   /** The token log probabilities, when any chunk carried them. */
   logprobs: { content: TokenLogprob[]; refusal: TokenLogprob[] } | undefined;
@@ -46,6 +47,7 @@ function accumulate(acc: CompletionAccumulator, chunk: StreamingChunk): Completi
         content: [],
         refusal: [],
         reasoning: [],
+        annotations: [],
         tools: new Map(),
         logprobs: undefined,
         choice: {
@@ -59,6 +61,7 @@ function accumulate(acc: CompletionAccumulator, chunk: StreamingChunk): Completi
     if (typeof delta.content === 'string') state.content.push(delta.content);
     if (typeof delta.refusal === 'string') state.refusal.push(delta.refusal);
     if (delta.reasoning !== undefined) state.reasoning.push(delta.reasoning);
+    for (const annotation of delta.annotations ?? []) state.annotations.push(annotation);
     if (logprobs !== undefined) {
       state.logprobs ??= { content: [], refusal: [] };
       // A loop, not push(...): a provider's list may be too long for the call stack.
@@ -94,6 +97,7 @@ function finish(acc: CompletionAccumulator): ChatCompletion {
       if (state.content.length > 0) message.content = state.content.join('');
       if (state.refusal.length > 0) message.refusal = state.refusal.join('');
       if (state.reasoning.length > 0) message.reasoning = state.reasoning.join('');
+      if (state.annotations.length > 0) message.annotations = state.annotations;
       if (state.tools.size > 0) {
         message.tool_calls = [...state.tools.entries()]
           .sort(([a], [b]) => a - b)
@@ -117,8 +121,8 @@ function finish(acc: CompletionAccumulator): ChatCompletion {
 
 /**
  * Folds a chunk stream into one {@link ChatCompletion}: text, refusal and reasoning joined per
- * choice, tool-call argument pieces concatenated by index, token log probabilities in order (when
- * the chunks carried any), the finish reason and the usage.
+ * choice, tool-call argument pieces concatenated by index, annotations and token log
+ * probabilities in order (when the chunks carried any), the finish reason and the usage.
  *
  * 1. As an operator, `chunks$.pipe(collectCompletion())` emits one completion when the stream
  *    completes, and passes errors through unchanged (a broken stream gives no completion).

@@ -34,6 +34,11 @@ export interface ChunkDelta {
   /** Anthropic's `redacted_thinking` data, opaque. */
   redacted_reasoning?: string;
   tool_calls?: ToolCallDelta[];
+  /**
+   * OpenAI's annotations of the text, as sent (`url_citation`s of search models and of
+   * OpenRouter's web plugin: `{type, url_citation: {url, title, start_index, end_index}}`).
+   */
+  annotations?: Record<string, unknown>[];
 }
 
 /** A token and its log probability, as OpenAI reports them. */

@@ -153,6 +153,16 @@ export const chatRequestSchema = z
     metadata: z.record(z.string(), z.string()).optional(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    // Audio answers do not fit a text stream: refused here rather than lost on the way.
+    modalities: z
+      .array(z.string())
+      .refine((modalities) => !modalities.includes('audio'), {
+        message: 'audio output is not supported: rx-llm-router streams text (send ["text"])',
+      })
+      .nullish(),
+    audio: z
+      .null({ error: 'audio output is not supported: rx-llm-router streams text' })
+      .optional(),
   })
   .refine((request) => request.top_logprobs == null || request.logprobs === true, {
     message: 'logprobs must be true when top_logprobs is set',

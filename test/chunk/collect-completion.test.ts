@@ -183,6 +183,30 @@ describe('collectCompletion (content)', () => {
     expect((await toCompletion(from([a, b, c]))).choices[0]).not.toHaveProperty('logprobs');
   });
 
+  it('should keep the annotations of a choice in order', async () => {
+    const cite = (url: string): Record<string, unknown> => ({
+      type: 'url_citation',
+      url_citation: { url },
+    });
+    const completion = await toCompletion(
+      from([
+        a,
+        chunk([delta({ content: 'Hello', annotations: [cite('https://a.example')] })]),
+        chunk([
+          delta({ content: ', world', annotations: [cite('https://b.example')] }),
+          finished('stop'),
+        ]),
+      ]),
+    );
+    expect(completion.choices[0]!.message.annotations).toEqual([
+      cite('https://a.example'),
+      cite('https://b.example'),
+    ]);
+    expect((await toCompletion(from([a, b, c]))).choices[0]!.message).not.toHaveProperty(
+      'annotations',
+    );
+  });
+
   it('should join a refusal and leave content null', async () => {
     const completion = await toCompletion(
       from([

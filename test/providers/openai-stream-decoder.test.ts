@@ -139,6 +139,23 @@ describe('createOpenAIDecoder', () => {
       });
     });
 
+    it("should keep a delta's annotations (URL citations), and leave an empty list out", () => {
+      const citation = {
+        type: 'url_citation',
+        url_citation: {
+          url: 'https://example.com',
+          title: 'Example',
+          start_index: 0,
+          end_index: 7,
+        },
+      };
+      const h = harness();
+      h.send(wire([choice({ content: 'Example', annotations: [citation, 'junk'] })]));
+      h.send(wire([choice({ content: '.', annotations: [] })]));
+      expect(h.chunks[0]!.choices[0]!.delta.annotations).toEqual([citation]);
+      expect(h.chunks[1]!.choices[0]!.delta).not.toHaveProperty('annotations');
+    });
+
     it('should leave logprobs out when they hold no token', () => {
       const h = harness();
       h.send(wire([{ ...choice({ content: 'a' }), logprobs: { content: [], refusal: null } }]));

@@ -170,6 +170,7 @@ describe('validateChatRequest: valid requests', () => {
       metadata: { team: 'search', ticket: 'T-1' },
       logprobs: true,
       top_logprobs: 5,
+      modalities: ['text'],
     });
     expect(validateChatRequest(input)).toEqual(input);
   });
@@ -315,6 +316,18 @@ describe('validateChatRequest: invalid requests', () => {
       request({ top_logprobs: 2 }),
       'top_logprobs',
       /logprobs must be true when top_logprobs is set/,
+    ],
+    [
+      'audio output asked by modalities',
+      request({ modalities: ['text', 'audio'] }),
+      'modalities',
+      /audio output is not supported/,
+    ],
+    [
+      'an audio output config',
+      request({ audio: { voice: 'alloy', format: 'wav' } }),
+      'audio',
+      /audio output is not supported/,
     ],
     [
       'top_logprobs over 20',

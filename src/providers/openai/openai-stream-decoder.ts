@@ -28,7 +28,8 @@ import { mapOpenAIFinishReason } from './map-openai-finish-reason';
  *
  * - `data: [DONE]` ends the stream.
  * - `delta.reasoning_content` and `delta.reasoning` become `delta.reasoning`.
- * - A choice's `logprobs` (`logprobs: true` in the request) is kept, its entries checked.
+ * - A choice's `logprobs` (`logprobs: true` in the request) is kept, its entries checked, and so
+ *   are `delta.annotations` (URL citations).
  * - An in-band `{"error": {...}}` (even beside `choices`) is thrown as a typed error, and so is
  *   a `finish_reason: "error"` (OpenRouter).
  * - Chunks with no choices and no usage (Azure's prompt-filter preamble) carry nothing and are
@@ -109,6 +110,13 @@ function decodeChoice(raw: unknown, provider: string): ChunkChoice | undefined {
     const toolCalls = asArray(rawDelta.tool_calls);
     if (toolCalls !== undefined && toolCalls.length > 0)
       delta.tool_calls = toolCalls.map(decodeToolCall);
+    const annotations = asArray(rawDelta.annotations);
+    if (annotations !== undefined && annotations.length > 0) {
+      const records = annotations.filter(
+        (a): a is Record<string, unknown> => asRecord(a) !== undefined,
+      );
+      if (records.length > 0) delta.annotations = records;
+    }
   }
   // Some compatible servers (Ollama, SGLang) send `finish_reason: ""` on every chunk before the
   // last: that means "not finished", not `stop`.
