@@ -517,6 +517,43 @@ describe('createRouter: a candidate that cannot take the request', () => {
     });
   });
 
+  it("should pass the budget's missing price on as it is: a configuration error, not a refusal", () => {
+    const testScheduler = createScheduler();
+    testScheduler.run(({ flush }) => {
+      const p1 = fakeProvider({
+        name: 'p1',
+        attempts: {
+          marble: '-a|',
+          values: { a: textChunk('aaaa', { provider: 'p1', model: 'm1' }) },
+        },
+      });
+      const p2 = fake('p2', '-b|');
+      const router = createRouter({
+        providers: { p1, p2 },
+        scheduler: testScheduler,
+        pricing: createPricing({ catalog: null, models: { 'p2/m2': { input: 0, output: 1 } } }),
+        routes: {
+          r: {
+            failover: 'resume',
+            budgetUsd: 1,
+            candidates: [
+              { provider: 'p1', model: 'm1' },
+              { provider: 'p2', model: 'm2' },
+            ],
+          },
+        },
+      });
+      routers.push(router);
+      let error: unknown;
+      router.stream(ask('r')).subscribe({ error: (e: unknown) => (error = e) });
+      flush();
+      // A configuration error: passed on as it is, never resumed elsewhere.
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).message).toMatch(/^Invalid budget: model: /);
+      expect(p2.attempts).toHaveLength(0);
+    });
+  });
+
   it('should list it with the others when no candidate is left, not blame the request', () => {
     const testScheduler = createScheduler();
     testScheduler.run(({ flush }) => {
