@@ -67,6 +67,8 @@ const BATCH_BYTES = 16 * 1024;
 const FRAME_OVERHEAD = 32;
 const ID_FIELD = Buffer.from('id: ', 'latin1');
 const DATA_FIELD = Buffer.from('\ndata: ', 'latin1');
+/** The start of a frame without an `id:`. */
+const DATA_ONLY = Buffer.from('data: ', 'latin1');
 const LF = 0x0a;
 
 /** Writes a non-negative integer's decimal digits at `at`; returns the offset after them. */
@@ -162,16 +164,21 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
     const out = takeBatch();
     if (out !== undefined) send(out);
   };
-  /** Batches the frame `id: <id>\ndata: <json>\n\n`. */
-  const write = (id: number, json: string): void => {
+  /** Batches the frame `id: <id>\ndata: <json>\n\n` (`data: <json>\n\n` without an id). */
+  const write = (id: number | undefined, json: string): void => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const most = FRAME_OVERHEAD + 3 * json.length;
     if (batch !== undefined && used + most > batch.length) flush();
     batch ??= Buffer.allocUnsafe(Math.max(BATCH_BYTES, most));
-    batch.set(ID_FIELD, used);
-    used = writeDecimal(batch, used + ID_FIELD.length, id);
-    batch.set(DATA_FIELD, used);
-    used += DATA_FIELD.length;
+    if (id === undefined) {
+      batch.set(DATA_ONLY, used);
+      used += DATA_ONLY.length;
+    } else {
+      batch.set(ID_FIELD, used);
+      used = writeDecimal(batch, used + ID_FIELD.length, id);
+      batch.set(DATA_FIELD, used);
+      used += DATA_FIELD.length;
+    }
     used += batch.write(json, used, 'utf8');
     batch[used++] = LF;
     batch[used++] = LF;
@@ -251,9 +258,22 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
               if (includeUsage) pendingUsage = { ...out, choices: [], usage: chunk.usage };
             }
           }
+          // OpenAI sends the role in a chunk of its own, before any log probability: the official
+          // SDK's accumulator counts the log probabilities of a first chunk that has both twice.
+          // So the role goes first, in a frame without an `id:` (a resume replays it, harmlessly).
+          let lead: string | undefined;
+          if (out.choices.some((c) => c.delta.role !== undefined && c.logprobs !== undefined)) {
+            lead = JSON.stringify(roleFrame(out));
+            out = withoutRole(out);
+          }
           // The first frame goes out at once (time to first token); later ones are batched.
-          if (id === firstIndex) send(`id: ${id}\ndata: ${JSON.stringify(out)}\n\n`);
-          else write(id, JSON.stringify(out));
+          if (id === firstIndex) {
+            const frame = `id: ${id}\ndata: ${JSON.stringify(out)}\n\n`;
+            send(lead === undefined ? frame : `data: ${lead}\n\n${frame}`);
+          } else {
+            if (lead !== undefined) write(undefined, lead);
+            write(id, JSON.stringify(out));
+          }
         },
         error(error: unknown) {
           fail(error);
@@ -292,5 +312,32 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
       return usage;
     },
     abort: fail,
+  };
+}
+
+/** The role-only chunk that goes before `chunk`: each choice's role, nothing else. */
+function roleFrame(chunk: StreamingChunk): StreamingChunk {
+  const { usage: _usage, ...rest } = chunk;
+  return {
+    ...rest,
+    choices: chunk.choices
+      .filter((c) => c.delta.role !== undefined)
+      .map((c) => ({
+        index: c.index,
+        delta: { role: 'assistant', content: '' },
+        finish_reason: null,
+      })),
+  };
+}
+
+/** `chunk` without the role of its deltas (sent before it by {@link roleFrame}). */
+function withoutRole(chunk: StreamingChunk): StreamingChunk {
+  return {
+    ...chunk,
+    choices: chunk.choices.map((c) => {
+      if (c.delta.role === undefined) return c;
+      const { role: _role, ...delta } = c.delta;
+      return { ...c, delta };
+    }),
   };
 }

@@ -1,3 +1,4 @@
+import { hashString } from './deterministic-text';
 import { googleErrorObject } from './error-bodies';
 import { rawFinishReason, responseUsage, type AnswerPlans } from './plan-answer';
 import {
@@ -8,6 +9,7 @@ import {
   type Unit,
   type WireEncoder,
 } from './wire-frame';
+import { plannedLogprobs, type PlannedLogprob, type PlannedTokenLogprob } from './token-logprobs';
 
 /**
  * Gemini `streamGenerateContent`: every event is a whole `GenerateContentResponse` (one token
@@ -19,6 +21,8 @@ import {
  *
  * With `candidateCount` above 1 each event carries one part of every candidate still going, each
  * with its `index`; the last event finishes them all, and the usage counts all their tokens.
+ * With `responseLogprobs: true` a text part's candidate carries its `logprobsResult` (one step,
+ * with `logprobs` top candidates).
  */
 export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
   const { request } = plans[0];
@@ -53,8 +57,23 @@ export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
     responseId: ids.response,
   });
 
+  const top = request.logprobs;
+  /** Gemini's `logprobsResult` of some text tokens: one step each. */
+  const logprobsResult = (tokens: readonly PlannedTokenLogprob[]): Part => {
+    const entry = ({ token, logprob }: PlannedLogprob): Part => ({
+      token,
+      tokenId: hashString(token) % 256_000,
+      logProbability: logprob,
+    });
+    return {
+      topCandidates: tokens.map((token) => ({ candidates: token.top.map(entry) })),
+      chosenCandidates: tokens.map(entry),
+    };
+  };
+
   /** Each candidate's parts in order, with the tokens each counts for. */
   const streams = plans.map((plan, index) => {
+    const next = top === undefined ? undefined : plannedLogprobs(plan, index, top);
     let signed = plan.reasoningTokens === 0;
     /** The thought signature goes on the first part after the thoughts. */
     const sign = (part: Part): Part => {
@@ -62,13 +81,20 @@ export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
       signed = true;
       return { ...part, thoughtSignature: ids.signature };
     };
-    function* parts(): Generator<{ tokens: number; part: Part }, void, undefined> {
+    function* parts(): Generator<
+      { tokens: number; part: Part; logprobs?: PlannedTokenLogprob },
+      void,
+      undefined
+    > {
       const { tool } = plan;
       for (const piece of planPieces(plan)) {
         if (piece.kind === 'reasoning') {
           yield { tokens: 1, part: { text: piece.text, thought: true } };
         } else if (piece.kind === 'text') {
-          yield { tokens: 1, part: sign({ text: piece.text }) };
+          const part = sign({ text: piece.text });
+          yield next === undefined
+            ? { tokens: 1, part }
+            : { tokens: 1, part, logprobs: next(piece.text) };
         } else if (piece.index === 0 && tool !== undefined) {
           // The whole call in one part; it counts as all its argument pieces.
           yield {
@@ -89,7 +115,14 @@ export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
       } else {
         all.push(sign({ text: text + suffix }));
       }
-      return candidate(index, all, { finishReason: rawFinishReason('google', plan.finish) });
+      const extra: Part = { finishReason: rawFinishReason('google', plan.finish) };
+      if (next !== undefined) {
+        const tokens: PlannedTokenLogprob[] = [];
+        for (const piece of planPieces(plan))
+          if (piece.kind === 'text') tokens.push(next(piece.text));
+        extra.logprobsResult = logprobsResult(tokens);
+      }
+      return candidate(index, all, extra);
     };
     return { index, plan, parts, body };
   });
@@ -106,7 +139,14 @@ export function googleWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
           const step = parts.next();
           if (step.done === true) return false;
           tokens += step.value.tokens;
-          candidates.push(candidate(index, [step.value.part]));
+          const { part, logprobs } = step.value;
+          candidates.push(
+            candidate(
+              index,
+              [part],
+              logprobs === undefined ? {} : { logprobsResult: logprobsResult([logprobs]) },
+            ),
+          );
           return true;
         });
         if (candidates.length > 0) yield { tokens, frames: [{ json: response(candidates) }] };

@@ -1,4 +1,3 @@
-import { hashString, mix, wordFor } from './deterministic-text';
 import { openAIError } from './error-bodies';
 import { rawFinishReason, responseUsage, type AnswerPlan, type AnswerPlans } from './plan-answer';
 import {
@@ -9,6 +8,7 @@ import {
   type Unit,
   type WireEncoder,
 } from './wire-frame';
+import { plannedLogprobs, type PlannedLogprob, type PlannedTokenLogprob } from './token-logprobs';
 
 /** OpenAI's usage object, as the Chat Completions API reports it: every choice's tokens. */
 function usage(plans: AnswerPlans): Record<string, unknown> {
@@ -27,23 +27,14 @@ function usage(plans: AnswerPlans): Record<string, unknown> {
   };
 }
 
-/**
- * A deterministic log probability for token `i` of a choice, and the `top` likeliest tokens at
- * its position: the token itself first, then other words, each less likely.
- */
-function tokenLogprob(token: string, key: number, i: number, top: number): Record<string, unknown> {
-  const entry = (text: string, logprob: number): Record<string, unknown> => ({
-    token: text,
+/** OpenAI's shape of a planned log probability: with `bytes` and `top_logprobs`. */
+function openAILogprob(planned: PlannedTokenLogprob): Record<string, unknown> {
+  const entry = ({ token, logprob }: PlannedLogprob): Record<string, unknown> => ({
+    token,
     logprob,
-    bytes: [...Buffer.from(text, 'utf8')],
+    bytes: [...Buffer.from(token, 'utf8')],
   });
-  const logprob = -(mix(key, i) % 2000) / 1000;
-  const alternatives = [];
-  for (let k = 0; k < top; k++) {
-    const text = k === 0 ? token : ` ${wordFor(mix(mix(key, i), k))}`;
-    alternatives.push(entry(text, logprob - k * 0.75));
-  }
-  return { ...entry(token, logprob), top_logprobs: alternatives };
+  return { ...entry(planned), top_logprobs: planned.top.map(entry) };
 }
 
 /**
@@ -93,9 +84,8 @@ export function openAIWire(plans: AnswerPlans, ids: AnswerIds): WireEncoder {
     index: number,
   ): ((token: string) => Record<string, unknown>[] | null) => {
     if (top === undefined) return () => null;
-    const key = hashString(`logprobs ${index}`, plan.text?.key ?? 0);
-    let i = 0;
-    return (token) => [tokenLogprob(token, key, i++, top)];
+    const next = plannedLogprobs(plan, index, top);
+    return (token) => [openAILogprob(next(token))];
   };
   const toolId = (index: number): string => (index === 0 ? ids.tool : `${ids.tool}_${index}`);
   const choices = plans.map((plan, index) => {

@@ -36,8 +36,9 @@ export interface SimulatedRequest {
   /** How many alternative answers: OpenAI `n`, Gemini `candidateCount`; 1 for Anthropic. */
   choices: number;
   /**
-   * OpenAI `logprobs: true`: how many likeliest tokens to list at each position (`top_logprobs`,
-   * 0 by default). Undefined when log probabilities were not asked for.
+   * OpenAI `logprobs: true` (Gemini `responseLogprobs: true`): how many likeliest tokens to list
+   * at each position (`top_logprobs`, Gemini `logprobs`; 0 by default). Undefined when log
+   * probabilities were not asked for.
    */
   logprobs: number | undefined;
 }
@@ -158,6 +159,28 @@ function readLogprobs(body: Json): number | undefined {
     return n;
   }
   return body.logprobs === true ? 0 : undefined;
+}
+
+/** Gemini's `responseLogprobs` and `logprobs` (0 … 20, only with `responseLogprobs: true`). */
+function readGoogleLogprobs(generation: Json | undefined): number | undefined {
+  const top = generation?.logprobs;
+  if (top !== undefined && top !== null) {
+    const n = num(top);
+    if (n === undefined || !Number.isInteger(n) || n < 0 || n > 20) {
+      throw new SimulatedRequestError(
+        `* GenerationConfig.logprobs: must be an integer from 0 to 20, got ${JSON.stringify(top)}\n`,
+        'generationConfig.logprobs',
+      );
+    }
+    if (generation?.responseLogprobs !== true) {
+      throw new SimulatedRequestError(
+        '* GenerationConfig.logprobs: only valid when responseLogprobs is true\n',
+        'generationConfig.logprobs',
+      );
+    }
+    return n;
+  }
+  return generation?.responseLogprobs === true ? 0 : undefined;
 }
 
 /**
@@ -405,6 +428,6 @@ function readGoogle(body: Json, url: RequestUrlFacts): SimulatedRequest {
     reasoning: thinking?.includeThoughts === true,
     promptTokens: words,
     choices: choiceCount(generation?.candidateCount, 'generationConfig.candidateCount', 8),
-    logprobs: undefined,
+    logprobs: readGoogleLogprobs(generation),
   };
 }

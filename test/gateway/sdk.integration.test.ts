@@ -186,6 +186,25 @@ describe('the OpenAI SDK against the gateway', () => {
     },
   );
 
+  it("should give Gemini's log probabilities in OpenAI's shape", async () => {
+    const completion = await env.client.chat.completions
+      .stream({
+        model: 'gemini-2.5-flash',
+        messages,
+        max_completion_tokens: 5,
+        logprobs: true,
+        top_logprobs: 2,
+        stream: true,
+      })
+      .finalChatCompletion();
+    const content = completion.choices[0]?.logprobs?.content ?? [];
+    expect(content.map((entry) => entry.token).join('')).toBe(simulatedText(PROMPT, 5));
+    for (const entry of content) {
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(Buffer.from(entry.bytes ?? []).toString('utf8')).toBe(entry.token);
+    }
+  });
+
   it('should raise NotFoundError listing the models for an unknown model', async () => {
     const error = await env.client.chat.completions
       .create({ model: 'no-such-model', messages, stream: true })

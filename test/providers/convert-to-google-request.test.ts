@@ -197,11 +197,16 @@ describe('toGoogleRequest: user parts', () => {
 });
 
 describe('toGoogleRequest: generationConfig', () => {
-  it('should reject logprobs: true (not mapped) and accept false', () => {
-    const error = errorOf(request([hi], { logprobs: true }));
-    expect(error.param).toBe('logprobs');
-    expect(error.provider).toBe('google');
-    expect(() => toGoogleRequest(request([hi], { logprobs: false }))).not.toThrow();
+  it('should map logprobs and top_logprobs to responseLogprobs and logprobs', () => {
+    expect(
+      toGoogleRequest(request([hi], { logprobs: true, top_logprobs: 3 })).generationConfig,
+    ).toMatchObject({ responseLogprobs: true, logprobs: 3 });
+    expect(toGoogleRequest(request([hi], { logprobs: true })).generationConfig).toEqual({
+      responseLogprobs: true,
+    });
+    expect(toGoogleRequest(request([hi], { logprobs: false }))).not.toHaveProperty(
+      'generationConfig',
+    );
   });
 
   it('should map the sampling parameters', () => {

@@ -128,6 +128,38 @@ describe('parseGoogleRetryDelay', () => {
 });
 
 describe('createGoogleDecoder', () => {
+  it("should turn a candidate's logprobsResult into OpenAI's logprobs, step by step", () => {
+    const { send, chunks } = harness();
+    const logprobsResult = {
+      topCandidates: [
+        {
+          candidates: [
+            { token: 'Hé', tokenId: 1, logProbability: -0.1 },
+            { token: 'Hi', tokenId: 2, logProbability: -2.5 },
+          ],
+        },
+      ],
+      chosenCandidates: [{ token: 'Hé', tokenId: 1, logProbability: -0.1 }, { junk: true }],
+    };
+    send({ candidates: [text('Hé', { logprobsResult })] });
+    send({ candidates: [text('!', { logprobsResult: { chosenCandidates: [] } })] });
+    expect(chunks[0]?.choices[0]?.logprobs).toEqual({
+      content: [
+        {
+          token: 'Hé',
+          logprob: -0.1,
+          bytes: [72, 195, 169],
+          top_logprobs: [
+            { token: 'Hé', logprob: -0.1, bytes: [72, 195, 169] },
+            { token: 'Hi', logprob: -2.5, bytes: [72, 105] },
+          ],
+        },
+      ],
+      refusal: null,
+    });
+    expect(chunks[1]?.choices[0]).not.toHaveProperty('logprobs');
+  });
+
   it('should compute usage with OpenAI semantics, ignoring totalTokenCount', () => {
     const { send, chunks } = harness();
     send({

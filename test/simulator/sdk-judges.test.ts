@@ -605,6 +605,30 @@ describe('the @google/genai SDK (v1) as a judge', () => {
     },
   );
 
+  it('should give each text token a logprobsResult step when responseLogprobs is set', async () => {
+    const config = { responseLogprobs: true, logprobs: 2, maxOutputTokens: 4 };
+    const expected = expectedAnswer(
+      'google',
+      wireBody('How sure are you', { generationConfig: config }),
+    );
+    const chosen: string[] = [];
+    for await (const response of await clients.google.models.generateContentStream({
+      model: 'sim-gemini-flash',
+      contents: 'How sure are you',
+      config,
+    })) {
+      const result = response.candidates?.[0]?.logprobsResult;
+      for (const [step, entry] of (result?.chosenCandidates ?? []).entries()) {
+        chosen.push(entry.token ?? '');
+        expect(entry.logProbability).toBeLessThanOrEqual(0);
+        expect(result?.topCandidates?.[step]?.candidates?.map((c) => c.token)[0]).toBe(entry.token);
+        expect(result?.topCandidates?.[step]?.candidates).toHaveLength(2);
+      }
+    }
+    expect(chosen.join('')).toBe(expected.text);
+    expect(chosen).toHaveLength(4);
+  });
+
   it('should refuse candidateCount: 9 with a 400', async () => {
     const error = await rejection(
       clients.google.models.generateContent({

@@ -86,6 +86,10 @@ export interface GoogleGenerationConfig {
   stopSequences?: string[];
   candidateCount?: number;
   seed?: number;
+  /** `logprobs: true`: each candidate carries a `logprobsResult`. */
+  responseLogprobs?: boolean;
+  /** `top_logprobs`: the alternatives listed at each step. */
+  logprobs?: number;
   presencePenalty?: number;
   frequencyPenalty?: number;
   responseMimeType?: 'application/json';
@@ -431,10 +435,8 @@ function generationConfigOf(request: ChatRequest): GoogleGenerationConfig {
     if (stop.length > 0) config.stopSequences = stop;
   }
   if (request.logprobs === true) {
-    fail(
-      'logprobs',
-      "the Gemini provider does not return token log probabilities (Gemini's logprobsResult is not mapped yet); route the request to an OpenAI-compatible model",
-    );
+    config.responseLogprobs = true;
+    if (request.top_logprobs != null) config.logprobs = request.top_logprobs;
   }
   if (request.n != null) config.candidateCount = request.n;
   if (request.seed != null) config.seed = request.seed;

@@ -1,8 +1,11 @@
 import type {
+  ChoiceLogprobs,
   ChunkChoice,
   ChunkDelta,
   FinishReason,
+  TokenLogprob,
   ToolCallDelta,
+  TopLogprob,
   Usage,
 } from '../../chunk/streaming-chunk';
 import { IncompleteStreamError } from '../../errors/incomplete-stream-error';
@@ -40,7 +43,9 @@ interface CandidateState {
  * 2. Each candidate becomes the choice of the same `index` (default 0). Text parts become
  *    `delta.content`, `"thought": true` parts `delta.reasoning`. A part's `thoughtSignature` is
  *    kept in `delta.reasoning_signature` (the first one of the event, per candidate): Gemini needs
- *    it back, on the same part, to continue a function-calling conversation.
+ *    it back, on the same part, to continue a function-calling conversation. A candidate's
+ *    `logprobsResult` (`responseLogprobs: true`) becomes the choice's `logprobs`: each of
+ *    `chosenCandidates` a token, with the `topCandidates` of its step as `top_logprobs`.
  * 3. A `functionCall {name, args}` arrives whole and becomes one complete tool call:
  *    `arguments` is `JSON.stringify(args)`, `index` counts the candidate's calls, and `id` is the
  *    call's own `id` if Gemini sent one, else `call_<responseId or requestId>_<n>` (`n` counts the
@@ -156,9 +161,12 @@ export function createGoogleDecoder(context: DecoderContext): StreamDecoder {
       finishReason = mapGoogleFinishReason(rawReason, state.toolCalls > 0);
       finish(state);
     }
-    if (finishReason === null) return carries ? { index, delta, finish_reason: null } : undefined;
+    const logprobs =
+      candidate.logprobsResult == null ? undefined : decodeLogprobs(candidate.logprobsResult);
+    if (finishReason === null && !carries) return undefined;
     const choice: ChunkChoice = { index, delta, finish_reason: finishReason };
     if (rawReason !== undefined && rawReason !== finishReason) choice.raw_finish_reason = rawReason;
+    if (logprobs !== undefined) choice.logprobs = logprobs;
     return choice;
   };
 
@@ -283,4 +291,38 @@ function googleError(provider: string, raw: unknown): RouterError {
     retryAfterMs: parseGoogleRetryDelay(error),
     cause: raw,
   });
+}
+
+const utf8 = new TextEncoder();
+
+/** One of Gemini's `{token, logProbability}`, in OpenAI's terms. */
+function topLogprob(raw: unknown): TopLogprob | undefined {
+  const entry = asRecord(raw);
+  const token = asString(entry?.token);
+  const logprob = asNumber(entry?.logProbability);
+  if (token === undefined || logprob === undefined) return undefined;
+  return { token, logprob, bytes: Array.from(utf8.encode(token)) };
+}
+
+/**
+ * Gemini's `logprobsResult` (`responseLogprobs: true`) as OpenAI's `logprobs`: each of
+ * `chosenCandidates` is a token, with the `topCandidates` of the same step as its alternatives.
+ * Undefined when it holds no token.
+ */
+function decodeLogprobs(raw: unknown): ChoiceLogprobs | undefined {
+  const result = asRecord(raw);
+  const chosen = asArray(result?.chosenCandidates) ?? [];
+  const steps = asArray(result?.topCandidates) ?? [];
+  const content: TokenLogprob[] = [];
+  chosen.forEach((entry, step) => {
+    const token = topLogprob(entry);
+    if (token === undefined) return;
+    const alternatives: TopLogprob[] = [];
+    for (const alternative of asArray(asRecord(steps[step])?.candidates) ?? []) {
+      const decoded = topLogprob(alternative);
+      if (decoded !== undefined) alternatives.push(decoded);
+    }
+    content.push({ ...token, top_logprobs: alternatives });
+  });
+  return content.length === 0 ? undefined : { content, refusal: null };
 }
