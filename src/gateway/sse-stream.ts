@@ -262,7 +262,7 @@ export function pipeSse(options: PipeSseOptions): SsePipe {
           // SDK's accumulator counts the log probabilities of a first chunk that has both twice.
           // So the role goes first, in a frame without an `id:` (a resume replays it, harmlessly).
           let lead: string | undefined;
-          if (out.choices.some((c) => c.delta.role !== undefined && c.logprobs !== undefined)) {
+          if (hasRoleAndLogprobs(out)) {
             lead = JSON.stringify(roleFrame(out));
             out = withoutRole(out);
           }
@@ -340,4 +340,12 @@ function withoutRole(chunk: StreamingChunk): StreamingChunk {
       return { ...c, delta };
     }),
   };
+}
+
+/** Whether a choice of `chunk` carries both the role and log probabilities (no closure per chunk). */
+function hasRoleAndLogprobs(chunk: StreamingChunk): boolean {
+  for (const choice of chunk.choices) {
+    if (choice.delta.role !== undefined && choice.logprobs !== undefined) return true;
+  }
+  return false;
 }
