@@ -43,7 +43,8 @@ function invalid(message: string, code: string): JsonBodyResult {
  * 4. A connection that closes mid-body resolves `undefined`: there is nobody to answer.
  * 5. A `Content-Encoding` of gzip, deflate or br is decoded as it arrives, and the limit counts
  *    the decoded bytes (a small body that inflates past it gets the 413, and decoding stops
- *    there); a corrupt one gets a 400. Any other encoding gets a 415 naming those three.
+ *    there) as well as the encoded ones; a corrupt one gets a 400. Any other encoding gets a 415
+ *    naming those three.
  */
 export function readJsonBody(
   req: IncomingMessage,
@@ -90,9 +91,20 @@ export function readJsonBody(
       ).toString('utf8');
       settle(parseObject(text));
     };
+    let wire = 0;
     const onData = (chunk: Buffer): void => {
-      if (decoding === undefined) keep(chunk);
-      else decoding.write(chunk);
+      if (decoding === undefined) {
+        keep(chunk);
+        return;
+      }
+      // The encoded bytes are bounded too: a stream of empty gzip members decodes to nothing.
+      wire += chunk.length;
+      if (wire > limit) {
+        req.pause();
+        settle(tooLarge(limit));
+        return;
+      }
+      decoding.write(chunk);
     };
     let received = false;
     const onEnd = (): void => {

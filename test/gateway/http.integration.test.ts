@@ -34,6 +34,44 @@ env.onTeardown(async () => {
   for (const gateway of extra) await gateway.close({ graceMs: 0 });
 });
 
+/**
+ * POSTs a chunked body (no Content-Length): `first`, then `piece` every 2 ms until the answer
+ * comes (64 KB at most, in case it never does). Resolves with the status and the bytes of pieces
+ * sent.
+ */
+function sendUntilAnswered(
+  headers: Record<string, string>,
+  first: string,
+  piece: string | Buffer,
+): Promise<{ status: number; sent: number }> {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    const req = httpRequest(
+      `${env.url}/v1/chat/completions`,
+      { method: 'POST', headers },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, sent });
+      },
+    );
+    req.on('error', reject);
+    if (first !== '') req.write(first);
+    const timer = setInterval(() => {
+      if (sent > 64 * 1024) {
+        clearInterval(timer);
+        req.end();
+        return;
+      }
+      req.write(piece);
+      sent += piece.length;
+    }, 2);
+    req.on('response', () => {
+      clearInterval(timer);
+      req.destroy();
+    });
+  });
+}
+
 /** How many chat calls the simulator has seen. */
 const chatAttempts = (): number => env.sim.attempts.filter((a) => a.endpoint === 'chat').length;
 
@@ -97,35 +135,10 @@ describe('bad input', () => {
 
   it('should stop reading a chunked body once it passes the limit', async () => {
     // No Content-Length: the body arrives in pieces and the gateway counts them.
-    const { status, sent } = await new Promise<{ status: number; sent: number }>(
-      (resolve, reject) => {
-        const req = httpRequest(
-          `${env.url}/v1/chat/completions`,
-          { method: 'POST', headers: { 'content-type': 'application/json' } },
-          (res) => {
-            res.resume();
-            resolve({ status: res.statusCode ?? 0, sent });
-          },
-        );
-        let sent = 0;
-        req.on('error', reject);
-        const piece = 'x'.repeat(1024);
-        req.write('{"model":"fast","messages":[{"role":"user","content":"');
-        const timer = setInterval(() => {
-          // Keeps sending until the answer comes (bounded, in case it never does).
-          if (sent > 64 * 1024) {
-            clearInterval(timer);
-            req.end();
-            return;
-          }
-          req.write(piece);
-          sent += piece.length;
-        }, 2);
-        req.on('response', () => {
-          clearInterval(timer);
-          req.destroy();
-        });
-      },
+    const { status, sent } = await sendUntilAnswered(
+      { 'content-type': 'application/json' },
+      '{"model":"fast","messages":[{"role":"user","content":"',
+      'x'.repeat(1024),
     );
     expect(status).toBe(413);
     // The answer came soon after the limit, not after the whole body.
@@ -154,6 +167,17 @@ describe('bad input', () => {
     expect(res.headers.get('connection')).toBe('close');
     expect(await errorOf(res)).toMatchObject({ code: 'request_too_large' });
     expect(chatAttempts()).toBe(calls);
+  });
+
+  it('should bound the encoded bytes of a chunked compressed body too', async () => {
+    // Empty gzip members decode to nothing: only the count of encoded bytes can stop them.
+    const member = gzipSync(Buffer.alloc(0));
+    const { status } = await sendUntilAnswered(
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      '',
+      Buffer.concat(Array(50).fill(member) as Buffer[]), // about 1 KB
+    );
+    expect(status).toBe(413);
   });
 
   it('should answer a corrupt gzip body with a 400, and an unknown encoding with a 415', async () => {
