@@ -89,7 +89,8 @@ function writeDecimal(buffer: Buffer, at: number, value: number): number {
  * 1. Nothing is sent until the first chunk: the status line and headers wait for it, so a failure
  *    before it becomes a proper HTTP error status with an OpenAI error body (and Retry-After).
  * 2. Each chunk goes out as `id: <index>\ndata: <json>\n\n`; the index lets a client resume with
- *    `Last-Event-ID`.
+ *    `Last-Event-ID`. A chunk whose choice has both the role and log probabilities is preceded
+ *    by its role alone, in a frame without an `id:`, as OpenAI streams it.
  * 3. Usage follows OpenAI's `include_usage` contract: `usage` is stripped from chunks with
  *    choices; with `includeUsage` it goes out in a last chunk with `choices: []` (the provider's
  *    own usage chunk, or one made from the usage a finish chunk carried), otherwise that chunk is
