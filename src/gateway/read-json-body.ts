@@ -70,19 +70,20 @@ export function readJsonBody(
       req.off('close', onClose);
       req.off('error', onClose);
       decoding?.destroy();
+      chunks.length = 0;
       resolve(result);
+    };
+    /** Settles without reading the rest of the body (the caller closes the connection). */
+    const stop = (result: JsonBodyResult): void => {
+      req.pause();
+      settle(result);
     };
     /** Keeps a piece of the (decoded) body, or stops at the limit. */
     const keep = (chunk: Buffer): void => {
       if (settled) return;
       size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        req.pause();
-        settle(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) stop(tooLarge(limit));
+      else chunks.push(chunk);
     };
     const parse = (): void => {
       const [only] = chunks;
@@ -99,12 +100,8 @@ export function readJsonBody(
       }
       // The encoded bytes are bounded too: a stream of empty gzip members decodes to nothing.
       wire += chunk.length;
-      if (wire > limit) {
-        req.pause();
-        settle(tooLarge(limit));
-        return;
-      }
-      decoding.write(chunk);
+      if (wire > limit) stop(tooLarge(limit));
+      else decoding.write(chunk);
     };
     let received = false;
     const onEnd = (): void => {
@@ -121,8 +118,7 @@ export function readJsonBody(
       decoding.on('data', keep);
       decoding.on('end', parse);
       decoding.on('error', (error: Error) => {
-        req.pause();
-        settle({
+        stop({
           ok: false,
           error: gatewayError(
             400,

@@ -139,48 +139,28 @@ function choiceCount(value: unknown, param: string, max: number): number {
   return n;
 }
 
-/** OpenAI's `logprobs` and `top_logprobs` (0 … 20, only with `logprobs: true`), as the API checks them. */
-function readLogprobs(body: Json): number | undefined {
-  const top = body.top_logprobs;
-  if (top !== undefined && top !== null) {
-    const n = num(top);
-    if (n === undefined || !Number.isInteger(n) || n < 0 || n > 20) {
-      throw new SimulatedRequestError(
-        `top_logprobs: must be an integer from 0 to 20, got ${JSON.stringify(top)}.`,
-        'top_logprobs',
-      );
-    }
-    if (body.logprobs !== true) {
-      throw new SimulatedRequestError(
-        'top_logprobs: logprobs must be set to true when top_logprobs is used.',
-        'top_logprobs',
-      );
-    }
-    return n;
+/**
+ * How many likeliest tokens a request asks to list (0 … 20, and only with log probabilities on),
+ * as the APIs check it: undefined when log probabilities are off.
+ *
+ * @param enabled OpenAI `logprobs: true`, Gemini `responseLogprobs: true`.
+ * @param top OpenAI `top_logprobs`, Gemini `logprobs`.
+ * @param refuse The provider's 400 for a problem with `top`.
+ * @param notEnabled The problem of a `top` without log probabilities on.
+ */
+function readLogprobs(
+  enabled: boolean,
+  top: unknown,
+  refuse: (problem: string) => SimulatedRequestError,
+  notEnabled: string,
+): number | undefined {
+  if (top === undefined || top === null) return enabled ? 0 : undefined;
+  const n = num(top);
+  if (n === undefined || !Number.isInteger(n) || n < 0 || n > 20) {
+    throw refuse(`must be an integer from 0 to 20, got ${JSON.stringify(top)}`);
   }
-  return body.logprobs === true ? 0 : undefined;
-}
-
-/** Gemini's `responseLogprobs` and `logprobs` (0 … 20, only with `responseLogprobs: true`). */
-function readGoogleLogprobs(generation: Json | undefined): number | undefined {
-  const top = generation?.logprobs;
-  if (top !== undefined && top !== null) {
-    const n = num(top);
-    if (n === undefined || !Number.isInteger(n) || n < 0 || n > 20) {
-      throw new SimulatedRequestError(
-        `* GenerationConfig.logprobs: must be an integer from 0 to 20, got ${JSON.stringify(top)}\n`,
-        'generationConfig.logprobs',
-      );
-    }
-    if (generation?.responseLogprobs !== true) {
-      throw new SimulatedRequestError(
-        '* GenerationConfig.logprobs: only valid when responseLogprobs is true\n',
-        'generationConfig.logprobs',
-      );
-    }
-    return n;
-  }
-  return generation?.responseLogprobs === true ? 0 : undefined;
+  if (!enabled) throw refuse(notEnabled);
+  return n;
 }
 
 /**
@@ -267,7 +247,12 @@ function readOpenAI(body: Json): SimulatedRequest {
     reasoning: effort !== undefined && effort !== null && effort !== 'none',
     promptTokens: words,
     choices: choiceCount(body.n, 'n', 128),
-    logprobs: readLogprobs(body),
+    logprobs: readLogprobs(
+      body.logprobs === true,
+      body.top_logprobs,
+      (problem) => new SimulatedRequestError(`top_logprobs: ${problem}.`, 'top_logprobs'),
+      'logprobs must be set to true when top_logprobs is used',
+    ),
   };
 }
 
@@ -428,6 +413,15 @@ function readGoogle(body: Json, url: RequestUrlFacts): SimulatedRequest {
     reasoning: thinking?.includeThoughts === true,
     promptTokens: words,
     choices: choiceCount(generation?.candidateCount, 'generationConfig.candidateCount', 8),
-    logprobs: readGoogleLogprobs(generation),
+    logprobs: readLogprobs(
+      generation?.responseLogprobs === true,
+      generation?.logprobs,
+      (problem) =>
+        new SimulatedRequestError(
+          `* GenerationConfig.logprobs: ${problem}\n`,
+          'generationConfig.logprobs',
+        ),
+      'only valid when responseLogprobs is true',
+    ),
   };
 }
